@@ -1,0 +1,1 @@
+"""Feed adapters: one module per feed format, each a pure parse() and a thin fetch()."""

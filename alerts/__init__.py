@@ -1,0 +1,1 @@
+"""Alert rules: schema and loader, condition evaluators, the pure engine and the lifecycle."""
