@@ -1,0 +1,1 @@
+"""LoRaWAN uplinks: network-server envelopes, device decoders and FIWARE-named readings."""
