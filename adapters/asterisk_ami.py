@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.errors import AdapterError
-from hypervision.domain import Domain, Reading
+from hypervision.domain import AttrValue, Domain, Reading
 
 Message = dict[str, str]
 
@@ -203,6 +203,35 @@ def queue_source(prefix: str, queue: str) -> str:
     return f"{prefix}:{_SOURCE_BAD.sub('_', queue)}"[:200]
 
 
+QueueValues = list[tuple[str, float | None, str]]
+
+
+def call_line_readings(
+    queue: str,
+    values: QueueValues,
+    *,
+    source_prefix: str,
+    observed_at: datetime,
+    zone: str | None,
+    attrs: dict[str, AttrValue],
+) -> list[Reading]:
+    """One reading per known (metric, value, unit) of a queue; unknown values are left out."""
+    return [
+        Reading(
+            source=queue_source(source_prefix, queue),
+            domain=Domain.CALL_LINE,
+            metric=metric,
+            value=value,
+            unit=unit,
+            observed_at=observed_at,
+            zone=zone,
+            attrs={"queue": queue[:256], **attrs},
+        )
+        for metric, value, unit in values
+        if value is not None
+    ]
+
+
 def queue_readings(
     queues: dict[str, QueueStats], *, source_prefix: str, observed_at: datetime, zone: str | None = None
 ) -> list[Reading]:
@@ -214,7 +243,7 @@ def queue_readings(
             offered = s.completed + s.abandoned
             rate = round(s.abandoned / offered, 4) if offered else 0.0
         level = None if s.service_level_pct is None else round(s.service_level_pct / 100, 4)
-        values: list[tuple[str, float | None, str]] = [
+        values: QueueValues = [
             ("callersWaiting", s.callers_waiting, ""),
             ("longestHoldTime", s.longest_hold_s, "s"),
             ("agentsLoggedIn", s.agents_logged_in, ""),
@@ -226,21 +255,10 @@ def queue_readings(
             ("abandonRate", rate, ""),
             ("serviceLevel", level, ""),
         ]
-        attrs: dict[str, str | float | int | bool | None] = {"queue": name[:256]}
+        attrs: dict[str, AttrValue] = {}
         if s.service_level_s is not None:
             attrs["serviceLevelTarget_s"] = s.service_level_s
-        out.extend(
-            Reading(
-                source=queue_source(source_prefix, name),
-                domain=Domain.CALL_LINE,
-                metric=metric,
-                value=value,
-                unit=unit,
-                observed_at=observed_at,
-                zone=zone,
-                attrs=attrs,
-            )
-            for metric, value, unit in values
-            if value is not None
+        out += call_line_readings(
+            name, values, source_prefix=source_prefix, observed_at=observed_at, zone=zone, attrs=attrs
         )
     return out

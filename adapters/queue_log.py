@@ -9,9 +9,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from adapters.asterisk_ami import queue_source
+from adapters.asterisk_ami import QueueValues, call_line_readings
 from adapters.errors import AdapterError
-from hypervision.domain import Domain, Reading
+from hypervision.domain import Reading
 
 # Which parameters each event keeps, by position; anything else (URL, caller id, reasons) is dropped.
 _PARAMS: dict[str, tuple[str | None, ...]] = {
@@ -119,25 +119,19 @@ def window_readings(
     suffix = f"{minutes}m"
     out: list[Reading] = []
     for queue, s in sorted(stats.items()):
-        values: list[tuple[str, float | None, str]] = [
+        values: QueueValues = [
             (f"callsOffered{suffix}", s.offered, ""),
             (f"callsLost{suffix}", s.lost, ""),
             (f"abandonRate{suffix}", s.abandon_rate, ""),
             (f"averageWait{suffix}", s.average_wait_s, "s"),
             (f"maxWait{suffix}", s.max_wait_s, "s"),
         ]
-        out.extend(
-            Reading(
-                source=queue_source(source_prefix, queue),
-                domain=Domain.CALL_LINE,
-                metric=metric,
-                value=value,
-                unit=unit,
-                observed_at=now,
-                zone=zone,
-                attrs={"queue": queue[:256], "window_s": int(window.total_seconds())},
-            )
-            for metric, value, unit in values
-            if value is not None
+        out += call_line_readings(
+            queue,
+            values,
+            source_prefix=source_prefix,
+            observed_at=now,
+            zone=zone,
+            attrs={"window_s": int(window.total_seconds())},
         )
     return out
