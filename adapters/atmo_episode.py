@@ -74,18 +74,38 @@ def parse(
             worst[zone] = (level, pol, due)
         attrs = {"code_zone": zone, "pollutant": pol}
         return [
-            ctx.reading(entity=zone, metric=f"episodeLevel{suffix}", value=level, unit="level",
-                        observed_at=due, path=join(path, "etat"), attrs=attrs),
-            ctx.reading(entity=zone, metric=f"episodeState{suffix}", value=etat, unit="",
-                        observed_at=due, path=join(path, "etat"), attrs=attrs),
-        ]  # fmt: skip
+            ctx.reading(
+                entity=zone,
+                metric=f"episodeLevel{suffix}",
+                value=level,
+                unit="level",
+                observed_at=due,
+                path=join(path, "etat"),
+                attrs=attrs,
+            ),
+            ctx.reading(
+                entity=zone,
+                metric=f"episodeState{suffix}",
+                value=etat,
+                unit="",
+                observed_at=due,
+                path=join(path, "etat"),
+                attrs=attrs,
+            ),
+        ]
 
     for due, props, _geometry, path in todays:
         out.extend(keep_going(rejects, partial(one, due, props, path)))
     for zone, (level, pol, due) in worst.items():
         out.append(
-            ctx.reading(entity=zone, metric="episodeLevel", value=level, unit="level", observed_at=due,
-                        path="features", attrs={"code_zone": zone, "worst_pollutant": pol,
-                                                "pollutants": counts[zone]})
-        )  # fmt: skip
+            ctx.reading(
+                entity=zone,
+                metric="episodeLevel",
+                value=level,
+                unit="level",
+                observed_at=due,
+                path="features",
+                attrs={"code_zone": zone, "worst_pollutant": pol, "pollutants": counts[zone]},
+            )
+        )
     return out

@@ -24,8 +24,13 @@ LABELS = {
     6: "Extrêmement mauvais",
     7: "Événement",
 }
-SUB_INDICES = {"code_no2": "atmoIndexNo2", "code_so2": "atmoIndexSo2", "code_o3": "atmoIndexO3",
-               "code_pm10": "atmoIndexPm10", "code_pm25": "atmoIndexPm25"}  # fmt: skip
+SUB_INDICES = {
+    "code_no2": "atmoIndexNo2",
+    "code_so2": "atmoIndexSo2",
+    "code_o3": "atmoIndexO3",
+    "code_pm10": "atmoIndexPm10",
+    "code_pm25": "atmoIndexPm25",
+}
 
 __all__ = ["KIND", "fetch", "parse"]
 
@@ -40,18 +45,36 @@ def _feature(ctx: Context, props: dict[str, Any], geometry: Any, path: str, due:
     if isinstance(props.get("lib_zone"), str):
         attrs["zone_name"] = props["lib_zone"][:100]
     out = [
-        ctx.reading(entity=zone, metric="atmoIndex", value=code, unit="index", observed_at=due,
-                    path=join(path, "code_qual"), lat=lat, lon=lon, attrs=attrs)
-    ]  # fmt: skip
+        ctx.reading(
+            entity=zone,
+            metric="atmoIndex",
+            value=code,
+            unit="index",
+            observed_at=due,
+            path=join(path, "code_qual"),
+            lat=lat,
+            lon=lon,
+            attrs=attrs,
+        )
+    ]
     for field, metric in SUB_INDICES.items():
         if props.get(field) is None:
             continue
         sub = integer(props[field], join(path, field), lo=0, hi=7)
         if sub:
             out.append(
-                ctx.reading(entity=zone, metric=metric, value=sub, unit="index", observed_at=due,
-                            path=join(path, field), lat=lat, lon=lon, attrs={"code_zone": zone})
-            )  # fmt: skip
+                ctx.reading(
+                    entity=zone,
+                    metric=metric,
+                    value=sub,
+                    unit="index",
+                    observed_at=due,
+                    path=join(path, field),
+                    lat=lat,
+                    lon=lon,
+                    attrs={"code_zone": zone},
+                )
+            )
     return out
 
 

@@ -14,10 +14,23 @@ from adapters.source import SourceConfig
 from hypervision.domain import AttrValue, Domain, Reading
 
 KIND = "atmo_pollen"
-LABELS = {0: "Indisponible", 1: "Très faible", 2: "Faible", 3: "Modéré", 4: "Élevé", 5: "Très élevé",
-          6: "Extrêmement élevé"}  # fmt: skip
-TAXA = {"code_aul": "Alder", "code_boul": "Birch", "code_oliv": "Olive", "code_gram": "Grass",
-        "code_arm": "Mugwort", "code_ambr": "Ragweed"}  # fmt: skip
+LABELS = {
+    0: "Indisponible",
+    1: "Très faible",
+    2: "Faible",
+    3: "Modéré",
+    4: "Élevé",
+    5: "Très élevé",
+    6: "Extrêmement élevé",
+}
+TAXA = {
+    "code_aul": "Alder",
+    "code_boul": "Birch",
+    "code_oliv": "Olive",
+    "code_gram": "Grass",
+    "code_arm": "Mugwort",
+    "code_ambr": "Ragweed",
+}
 
 __all__ = ["KIND", "fetch", "parse"]
 
@@ -35,17 +48,35 @@ def _feature(ctx: Context, due: datetime, props: dict[str, Any], geometry: Any, 
         if isinstance(props.get("pollen_resp"), str):
             head["responsible_taxon"] = props["pollen_resp"][:64]
         out.append(
-            ctx.reading(entity=zone, metric="pollenIndex", value=code, unit="index", observed_at=due,
-                        path=join(path, "code_qual"), lat=lat, lon=lon, attrs=attrs | head)
-        )  # fmt: skip
+            ctx.reading(
+                entity=zone,
+                metric="pollenIndex",
+                value=code,
+                unit="index",
+                observed_at=due,
+                path=join(path, "code_qual"),
+                lat=lat,
+                lon=lon,
+                attrs=attrs | head,
+            )
+        )
     for field, taxon in TAXA.items():
         if props.get(field) is None:
             continue  # taxon not monitored in this zone
         value = integer(props[field], join(path, field), lo=0, hi=6)
         out.append(
-            ctx.reading(entity=zone, metric=f"pollenIndex{taxon}", value=value, unit="index",
-                        observed_at=due, path=join(path, field), lat=lat, lon=lon, attrs=attrs)
-        )  # fmt: skip
+            ctx.reading(
+                entity=zone,
+                metric=f"pollenIndex{taxon}",
+                value=value,
+                unit="index",
+                observed_at=due,
+                path=join(path, field),
+                lat=lat,
+                lon=lon,
+                attrs=attrs,
+            )
+        )
     return out
 
 

@@ -16,7 +16,7 @@ from hypervision.domain import AttrValue, Domain, Reading
 KIND = "fiware_air"
 POLLUTANTS = ("pm1", "pm10", "pm25", "no2", "no", "nox", "o3", "so2", "co", "nh3", "c6h6", "h2s")
 # Non-pollutant numeric attributes kept, with their model units (relativeHumidity is 0-1).
-OTHERS = {"airQualityIndex": "index", "temperature": "°C", "relativeHumidity": "ratio", "windSpeed": "m/s"}
+OTHERS = {"airQualityIndex": "index", "temperature": "°C", "relativeHumidity": "", "windSpeed": "m/s"}
 # keyValues drops unitCode: the model's documented default for concentrations is µg/m³ (GQ).
 DEFAULT_UNIT_CODE = "GQ"
 

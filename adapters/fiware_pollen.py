@@ -30,11 +30,29 @@ def _entity(ctx: Context, entity: dict[str, Any], path: str, key: str | None) ->
     lat, lon = ngsi.location(entity, path)
     attrs = {"time_from": time_attr}
     return [
-        ctx.reading(entity=key, metric="allergenRisk", value=risk, unit="", observed_at=observed,
-                    path=where, lat=lat, lon=lon, attrs=attrs),
-        ctx.reading(entity=key, metric="allergenRiskLevel", value=RISK_LEVELS[risk], unit="level",
-                    observed_at=observed, path=where, lat=lat, lon=lon, attrs=attrs),
-    ]  # fmt: skip
+        ctx.reading(
+            entity=key,
+            metric="allergenRisk",
+            value=risk,
+            unit="",
+            observed_at=observed,
+            path=where,
+            lat=lat,
+            lon=lon,
+            attrs=attrs,
+        ),
+        ctx.reading(
+            entity=key,
+            metric="allergenRiskLevel",
+            value=RISK_LEVELS[risk],
+            unit="level",
+            observed_at=observed,
+            path=where,
+            lat=lat,
+            lon=lon,
+            attrs=attrs,
+        ),
+    ]
 
 
 def parse(

@@ -97,9 +97,18 @@ def parse(
         unit = units.get(key, "grains/m³")
         attrs = {"forecast_max_24h": max(ahead)} if ahead else {}
         return [
-            ctx.reading(entity=None, metric=TAXA[key], value=latest[1], unit=unit, observed_at=latest[0],
-                        path=path, lat=lat, lon=lon, attrs=attrs)
-        ]  # fmt: skip
+            ctx.reading(
+                entity=None,
+                metric=TAXA[key],
+                value=latest[1],
+                unit=unit,
+                observed_at=latest[0],
+                path=path,
+                lat=lat,
+                lon=lon,
+                attrs=attrs,
+            )
+        ]
 
     out: list[Reading] = []
     for key in present:
