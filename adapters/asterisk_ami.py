@@ -41,10 +41,13 @@ def parse_message(block: str) -> Message:
 
 
 class AmiFramer:
-    """Splits the AMI byte stream: a banner line first, then messages ended by a blank line."""
+    """Splits the AMI byte stream: a banner line first, then messages ended by a blank line.
 
-    def __init__(self) -> None:
-        self.banner: str | None = None
+    A server reading its clients' actions passes `expect_banner=False`: clients send none.
+    """
+
+    def __init__(self, *, expect_banner: bool = True) -> None:
+        self.banner: str | None = None if expect_banner else ""
         self._buffer = b""
 
     def feed(self, data: bytes) -> list[Message]:
