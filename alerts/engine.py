@@ -277,6 +277,7 @@ class Engine:
         if s.ctx.get("zone") and "zone" not in cr.subject_labels:
             labels["zone"] = s.ctx["zone"]  # lets inhibition match per-sensor alerts to their zone
         labels.update(s.labels)
+        labels["rule"] = cr.id  # so silences and inhibition can match a rule by id
         actions = _actions(cr, event, s.severity, context, severity_rose, from_state)
         return AlertChange(
             fingerprint=s.fp,

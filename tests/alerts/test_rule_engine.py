@@ -40,6 +40,7 @@ def test_threshold_fires_updates_and_resolves(driver_for: Any) -> None:
         "metric": "no2",
         "zone": "dijon-centre",
         "source": "air:station:FR04143",
+        "rule": "air.no2.hourly",
     }
     assert fire.at == T0.replace(minute=1)
     # Still above: no change for every reading.
