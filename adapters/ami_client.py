@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from pydantic import SecretStr
 
 from adapters.asterisk_ami import AmiFramer, Message, Reply, action, fold, queue_readings
 from adapters.errors import AdapterError
+from adapters.link_health import SourceHealth, backoff_delay
 from hypervision.domain import Reading
 
 log = logging.getLogger(__name__)
@@ -42,23 +42,6 @@ class AmiConfig:
     timeout_s: float = 10.0
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
-
-
-@dataclass
-class SourceHealth:
-    """The same health every source reports: when it last worked, why it last failed, how often since."""
-
-    source: str
-    last_success: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    consecutive_failures: int = 0
-
-
-def backoff_delay(failures: int, *, initial: float, maximum: float, jitter: float = 0.0) -> float:
-    """Exponential backoff: initial, 2×, 4×… capped; jitter (0–1) spreads reconnect storms."""
-    base = min(maximum, initial * 2 ** max(0, failures - 1))
-    return base * (1 - jitter * random.random())
 
 
 class AmiClient:
@@ -175,16 +158,8 @@ class AmiClient:
                         return message
 
     def _failed(self, err: BaseException) -> None:
-        h = self.health
         reason = err.describe() if isinstance(err, AdapterError) else f"{type(err).__name__}: {err}"
-        if h.consecutive_failures == 0:
-            # Logged once per outage; the recovery is logged once too.
-            log.warning("call line %s: %s (retrying with backoff)", h.source, reason)
-        h.consecutive_failures += 1
-        h.last_error, h.last_error_at = reason, self.clock()
+        self.health.failed(reason, at=self.clock(), log=log)
 
     def _succeeded(self) -> None:
-        h = self.health
-        if h.consecutive_failures:
-            log.info("call line %s: recovered after %d failures", h.source, h.consecutive_failures)
-        h.consecutive_failures, h.last_success = 0, self.clock()
+        self.health.succeeded(at=self.clock(), log=log)

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
-from adapters.ami_client import AmiClient, AmiConfig, backoff_delay
+from adapters.ami_client import AmiClient, AmiConfig
+from adapters.link_health import backoff_delay
 from adapters.simulator.ami_server import AmiServer
 from adapters.simulator.helpline import Helpline, helpline_surge
 from hypervision.domain import Reading
