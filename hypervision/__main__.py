@@ -1,0 +1,5 @@
+"""``python -m hypervision`` is the ``hypervision`` command."""
+
+from hypervision.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""The FastAPI application: routers, limits, the hub reader and (in the demo) the in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hypervision import __version__
+from hypervision.api import alerts, auth, health, ingest, lorawan, picture, ws
+from hypervision.api.limits import BodySizeLimit
+from hypervision.config import Settings
+from hypervision.hub import Hub
+from hypervision.runtime import Runtime, open_runtime
+from hypervision.worker import Worker
+
+log = logging.getLogger(__name__)
+
+UI_DIR = Path(str(files("ui")))
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool = False
+) -> FastAPI:
+    """Build the app; with no runtime given, the lifespan opens one from ``settings``."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            rt = runtime or await open_runtime(settings, stack)
+            app.state.runtime = rt
+            hub = Hub(rt.redis, queue_max=settings.hub_queue_max)
+            app.state.hub = hub
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(hub.run(stop), name="hub")]
+            if run_worker:
+                worker = Worker(
+                    redis=rt.redis,
+                    db=rt.db,
+                    settings=settings,
+                    rules=rt.load_rule_set,
+                    clock=rt.clock,
+                    move_hooks=rt.extras.get("move_hooks", ()),
+                )  # type: ignore[arg-type]
+                tasks.append(asyncio.create_task(worker.run(stop), name="worker"))
+            for task in tasks:
+                task.add_done_callback(_log_crash)
+            try:
+                yield
+            finally:
+                stop.set()
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    app = FastAPI(
+        title="Hypervision",
+        version=__version__,
+        description="Crisis and hypervision control-room backend. Every route needs a bearer token "
+        "(POST /api/auth/token) except the health probes.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, auth, ingest, lorawan, picture, alerts, ws):
+        app.include_router(module.router)
+    app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    return app
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s crashed", task.get_name(), exc_info=task.exception())

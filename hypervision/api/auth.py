@@ -1,0 +1,72 @@
+"""Sign in and out: ``POST /api/auth/token`` trades a username and password for a bearer token."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from hypervision import auth
+from hypervision.api.deps import CurrentPrincipal, RuntimeDep
+from hypervision.models.user import Role, TokenKind
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    role: Role
+    username: str
+    teams: list[str]
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: Role
+    teams: list[str]
+    token_kind: TokenKind
+
+
+@router.post("/token", response_model=TokenResponse)
+def login(body: LoginRequest, runtime: RuntimeDep) -> TokenResponse:
+    now = runtime.clock()
+    with Session(runtime.db, expire_on_commit=False) as session:
+        user = auth.check_credentials(session, body.username, body.password)
+        if user is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+        ttl = timedelta(seconds=runtime.settings.token_ttl_s)
+        token = auth.issue_token(
+            session, kind=TokenKind.SESSION, secret=runtime.secret, now=now, ttl=ttl, user=user
+        )
+        session.commit()
+        return TokenResponse(
+            access_token=token,
+            expires_at=now + ttl,
+            role=user.role,
+            username=user.username,
+            teams=list(user.teams),
+        )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(principal: CurrentPrincipal, runtime: RuntimeDep) -> None:
+    """Revoke the token used for this request."""
+    with Session(runtime.db) as session:
+        auth.revoke_token(session, principal.token_id, now=runtime.clock())
+        session.commit()
+
+
+@router.get("/me", response_model=WhoAmI)
+def whoami(principal: CurrentPrincipal) -> WhoAmI:
+    return WhoAmI(
+        name=principal.name, role=principal.role, teams=list(principal.teams), token_kind=principal.token_kind
+    )

@@ -1,0 +1,80 @@
+"""Pushed readings: ``POST /api/ingest/readings`` takes a JSON list; bad items are named and dead-lettered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from hypervision import metrics
+from hypervision.api.deps import Ingester, RuntimeDep
+from hypervision.ingest import validate_items
+
+router = APIRouter(prefix="/api/ingest", tags=["ingest"])
+
+MAX_ITEMS = 10_000
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, or a 400 that says where it broke."""
+    body = await request.body()
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"invalid JSON at line {err.lineno} column {err.colno} (char {err.pos}): {err.msg}",
+        ) from err
+
+
+@router.post(
+    "/readings",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        202: {"description": "every reading accepted"},
+        422: {"description": "some items refused (named by index and field); the valid ones were accepted"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
+        }
+    },
+)
+async def ingest_readings(request: Request, runtime: RuntimeDep, principal: Ingester) -> JSONResponse:
+    """Accept a JSON list of readings (see the domain contract); each valid item goes on the bus."""
+    payload = await read_json(request)
+    if not isinstance(payload, list):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body must be a JSON list of readings")
+    if len(payload) > MAX_ITEMS:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"at most {MAX_ITEMS} readings per request"
+        )
+    readings, rejected = validate_items(payload)
+    if principal.source is not None:
+        # A per-source key may only speak for its own source.
+        foreign = [(i, r) for i, r in enumerate(readings) if r.source != principal.source]
+        if foreign:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"this key is for source {principal.source!r}, not {foreign[0][1].source!r}",
+            )
+    accepted = await runtime.ingestor.accept(readings)
+    for reading in readings:
+        metrics.READINGS_INGESTED.labels(source_kind="push", domain=reading.domain.value).inc()
+    if rejected:
+        await runtime.ingestor.reject_many(
+            [
+                (principal.source or principal.name, f"item {e.index}: {e.field}: {e.reason}", raw)
+                for e, raw in rejected
+            ],
+            at=runtime.clock(),
+        )
+        metrics.READINGS_REJECTED.labels(source_kind="push").inc(len(rejected))
+        return JSONResponse(
+            {"accepted": accepted, "rejected": [e.as_dict() for e, _ in rejected]},
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    return JSONResponse({"accepted": accepted, "rejected": []}, status_code=status.HTTP_202_ACCEPTED)

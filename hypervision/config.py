@@ -1,0 +1,72 @@
+"""Settings: one pydantic-settings class, every field overridable by an ``HV_`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; see the README's configuration table for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="HV_", env_file=".env", extra="ignore")
+
+    # Where state lives
+    data_dir: Path = Path("./var")
+    redis_url: str | None = Field(
+        default=None, description="unset: start an embedded redis-server under data_dir"
+    )
+    database_url: str | None = Field(default=None, description="unset: SQLite file under data_dir")
+    secret_key: SecretStr | None = Field(
+        default=None, description="required by `serve`; the demo generates one"
+    )
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    token_ttl_s: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 300
+
+    # Bus
+    reading_shards: int = Field(default=4, ge=1, le=256)
+    readings_maxlen: int = 200_000
+    events_maxlen: int = 100_000
+    deadletter_maxlen: int = 10_000
+    deadletter_raw_max: int = 4096
+    worker_batch: int = 500
+    worker_block_ms: int = 200
+    lease_ttl_ms: int = 10_000
+    claim_idle_ms: int = 30_000
+    max_deliveries: int = 5
+    tick_interval_s: float = 1.0
+
+    # Rules
+    rules_files: list[Path] = Field(default_factory=list, description="empty: the shipped rule set")
+
+    # Hub
+    hub_tick_ms: int = 250
+    hub_heartbeat_s: float = 20.0
+    hub_client_timeout_s: float = 60.0
+    hub_queue_max: int = 1000
+
+    # Territory and publishing
+    territory_tz: str = "Europe/Paris"
+    opendata_licence: str = "Licence Ouverte / Open Licence 2.0"
+    sources_file: Path | None = None
+    retention_days: int = 90
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hypervision.db').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,385 @@
+"""The worker: reads its shards with a consumer group, updates the picture, runs the rules, publishes.
+
+A batch is acknowledged in the same MULTI that stores its effects (picture, engine state, events),
+fenced by the shard's lease, so a crash at any point means the batch is handled again from the last
+committed state: no reading lost, none counted twice. SQL writes are idempotent for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError, WatchError
+from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from alerts.engine import AlertChange, Engine
+from alerts.loader import RuleSet
+from hypervision import alert_store, bus, metrics
+from hypervision.alert_store import AppliedMove
+from hypervision.config import Settings
+from hypervision.db import session_scope
+from hypervision.domain import Reading
+from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
+from hypervision.picture import picture_entry
+from hypervision.shard_lease import LeaseManager
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+# Extra work in the same SQL transaction as the alert moves (e.g. tasks for field teams).
+MoveHook = Callable[[Session, Sequence[AppliedMove], datetime], Publication]
+
+
+class LeaseLost(RuntimeError):
+    """Another worker owns the shard now; the batch was not acknowledged and is theirs to handle."""
+
+
+@dataclass
+class ShardState:
+    engine: Engine
+    caught_up: bool = False
+    failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Worker:
+    """One worker process's loop; several workers share the shards through leases."""
+
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        db: SqlEngine,
+        settings: Settings,
+        rules: Callable[[], RuleSet],
+        clock: Clock,
+        name: str | None = None,
+        move_hooks: Sequence[MoveHook] = (),
+    ) -> None:
+        self.redis = redis
+        self.db = db
+        self.settings = settings
+        self.load_rules = rules
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.move_hooks = list(move_hooks)
+        self.leases = LeaseManager(
+            redis, name=self.name, shards=settings.reading_shards, ttl_ms=settings.lease_ttl_ms
+        )
+        self.shards: dict[int, ShardState] = {}
+        self.rule_set: RuleSet | None = None
+        self.latest_at: dict[str, datetime] = {}
+        self._last_tick: datetime | None = None
+        self._last_rebalance = 0.0
+
+    # -- set-up -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for shard in range(self.settings.reading_shards):
+            try:
+                await self.redis.xgroup_create(
+                    bus.readings_stream(shard), bus.WORKER_GROUP, id="0", mkstream=True
+                )
+            except ResponseError as err:
+                if "BUSYGROUP" not in str(err):
+                    raise
+        self.rule_set = self.load_rules()
+        for key, raw in (await self.redis.hgetall(bus.PICTURE_KEY)).items():
+            self.latest_at[key.decode()] = datetime.fromisoformat(bus.loads(raw)["observed_at"])
+        await self._rebalance()
+
+    async def _rebalance(self) -> None:
+        gained, lost = await self.leases.rebalance()
+        for shard in lost:
+            self.shards.pop(shard, None)
+            log.info("worker %s released shard %d", self.name, shard)
+        for shard in gained:
+            await self._take_shard(shard)
+        self._last_rebalance = asyncio.get_running_loop().time()
+
+    async def _take_shard(self, shard: int) -> None:
+        """Load the shard's committed engine state and claim what a dead owner left pending."""
+        assert self.rule_set is not None
+        engine = Engine(self.rule_set)
+        state = await self.redis.hgetall(bus.engine_state_key(shard))
+        engine.load_state({k.decode(): v for k, v in state.items()})
+        stream = bus.readings_stream(shard)
+        cursor = "0-0"
+        claimed = 0
+        while True:
+            # The lease proves the previous owner is gone, so its pending entries are ours at once.
+            result = await self.redis.xautoclaim(
+                stream, bus.WORKER_GROUP, self.name, min_idle_time=0, start_id=cursor, count=1000
+            )
+            cursor = result[0].decode() if isinstance(result[0], bytes) else result[0]
+            claimed += len(result[1])
+            if cursor == "0-0":
+                break
+        self.shards[shard] = ShardState(engine)
+        log.info("worker %s took shard %d (%d pending entries reclaimed)", self.name, shard, claimed)
+
+    # -- main loop --------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step()
+                except LeaseLost as err:
+                    log.warning("%s", err)
+                except (RedisError, SQLAlchemyError, OSError) as err:
+                    # Outage of Redis or the database: nothing was acknowledged; start over from the
+                    # committed state once they answer again.
+                    log.warning("worker %s: %s; retrying in 1 s", self.name, err)
+                    self.shards.clear()
+                    await asyncio.sleep(1.0)
+                    await self._safe_rebalance()
+        finally:
+            with contextlib.suppress(RedisError):
+                await self.leases.release_all()
+
+    async def _safe_rebalance(self) -> None:
+        try:
+            await self._rebalance()
+        except (RedisError, OSError) as err:
+            log.warning("worker %s cannot rebalance: %s", self.name, err)
+
+    async def step(self) -> int:
+        """Read and handle one batch from the owned shards, tick, rebalance; returns entries handled."""
+        loop_time = asyncio.get_running_loop().time()
+        if loop_time - self._last_rebalance > self.settings.lease_ttl_ms / 3000:
+            await self._rebalance()
+        handled = 0
+        for shard, state in list(self.shards.items()):
+            if not state.caught_up:
+                handled += await self._read_and_handle(shard, "0", block=None)
+        streams = {bus.readings_stream(s): ">" for s, st in self.shards.items() if st.caught_up}
+        if streams:
+            response = await self.redis.xreadgroup(
+                bus.WORKER_GROUP,
+                self.name,
+                streams,
+                count=self.settings.worker_batch,  # type: ignore[arg-type]
+                block=self.settings.worker_block_ms,
+            )
+            for stream_name, entries in response or []:
+                shard = _shard_of_stream(stream_name)
+                if shard in self.shards and entries:
+                    handled += await self._handle(shard, entries)
+        elif not self.shards:
+            await asyncio.sleep(self.settings.worker_block_ms / 1000)
+        await self._maybe_tick()
+        return handled
+
+    async def _read_and_handle(self, shard: int, start: str, block: int | None) -> int:
+        """Re-handle this consumer's own pending entries (after a takeover or a failure)."""
+        response = await self.redis.xreadgroup(
+            bus.WORKER_GROUP,
+            self.name,
+            {bus.readings_stream(shard): start},
+            count=self.settings.worker_batch,
+            block=block,
+        )
+        entries = response[0][1] if response else []
+        if not entries:
+            self.shards[shard].caught_up = True
+            return 0
+        return await self._handle(shard, entries)
+
+    # -- one batch --------------------------------------------------------------------------------
+    async def _handle(self, shard: int, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
+        state = self.shards[shard]
+        now = self.clock()
+        readings: list[tuple[str, Reading]] = []
+        poison: list[tuple[str, str, Any]] = []
+        for raw_id, fields in entries:
+            entry_id = raw_id.decode()
+            raw = fields.get(bus.READING_FIELD)
+            if raw is None:  # acknowledged but unusable: a deleted (trimmed) entry in the pending list
+                poison.append((entry_id, "entry has no reading (trimmed before it was handled)", b""))
+                continue
+            try:
+                readings.append((entry_id, bus.decode_reading(raw)))
+            except ValueError as err:
+                poison.append((entry_id, f"undecodable reading: {err}", raw))
+        changes: list[tuple[str | None, AlertChange]] = []
+        try:
+            with metrics.RULE_EVALUATION.time():
+                for entry_id, reading in readings:
+                    for change in state.engine.on_reading(reading, now):
+                        changes.append((entry_id, change))
+        except Exception:
+            log.exception(
+                "worker %s: rule evaluation failed on shard %d; isolating the culprit", self.name, shard
+            )
+            return await self._isolate_poison(shard, entries)
+        moves: list[AppliedMove] = []
+        # The picture first: a screen shows the value before the alert it triggered.
+        publication = self._picture_publication(readings, now)
+        if changes:
+            moves, alert_publication = await asyncio.to_thread(self._apply_sql, changes, now)
+            publication.extend(alert_publication)
+        ids = [e[0] for e in entries]
+        await self._commit(shard, ids, publication, poison, now)
+        for entry_id, reading in readings:
+            seen = self.latest_at.get(reading.key)
+            if seen is None or reading.observed_at > seen:
+                self.latest_at[reading.key] = reading.observed_at
+            state.failures.pop(entry_id, None)
+        metrics.READINGS_PROCESSED.inc(len(readings))
+        metrics.note_moves(moves)
+        return len(entries)
+
+    def _apply_sql(
+        self, changes: list[tuple[str | None, AlertChange]], now: datetime
+    ) -> tuple[list[AppliedMove], Publication]:
+        with session_scope(self.db) as session:
+            moves = alert_store.apply_engine_changes(session, changes)
+            publication = alert_store.publication_for(moves)
+            for hook in self.move_hooks:
+                publication.extend(hook(session, moves, now))
+        return moves, publication
+
+    def _picture_publication(self, readings: list[tuple[str, Reading]], now: datetime) -> Publication:
+        newest: dict[str, Reading] = {}
+        for _, reading in readings:
+            seen = newest.get(reading.key)
+            if seen is None or reading.observed_at >= seen.observed_at:
+                newest[reading.key] = reading
+        publication = Publication()
+        by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key, reading in newest.items():
+            seen = self.latest_at.get(key)
+            if seen is not None and reading.observed_at < seen:
+                continue  # a late reading never replaces a newer one on the screen
+            entry = picture_entry(reading, received_at=now)
+            publication.mirror.append(MirrorSet(bus.PICTURE_KEY, key, entry))
+            by_domain[reading.domain.value].append(entry)
+        for domain, items in by_domain.items():
+            publication.events.append(Event("picture.delta", f"picture:{domain}", {"readings": items}))
+        return publication
+
+    async def _commit(
+        self,
+        shard: int,
+        ids: list[bytes],
+        publication: Publication,
+        poison: list[tuple[str, str, Any]],
+        now: datetime,
+    ) -> None:
+        """Effects, engine state and XACK in one MULTI, fenced by the lease (WATCH)."""
+        state = self.shards[shard]
+        dirty = state.engine.take_dirty_state()
+        lease = bus.lease_key(shard)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(lease)
+            owner = await pipe.get(lease)
+            if owner is None or owner.decode() != self.name:
+                self.shards.pop(shard, None)
+                self.leases.owned.discard(shard)
+                raise LeaseLost(f"worker {self.name} lost shard {shard}")
+            pipe.multi()
+            add_to_pipeline(pipe, publication, events_maxlen=self.settings.events_maxlen)
+            key = bus.engine_state_key(shard)
+            to_set = {k: v for k, v in dirty.items() if v is not None}
+            to_del = [k for k, v in dirty.items() if v is None]
+            if to_set:
+                pipe.hset(key, mapping=to_set)  # type: ignore[arg-type]
+            if to_del:
+                pipe.hdel(key, *to_del)
+            for entry_id, reason, raw in poison:
+                pipe.xadd(
+                    bus.DEADLETTER_STREAM,
+                    {
+                        "source": f"stream:{shard}:{entry_id}",
+                        "reason": reason,
+                        "raw": raw[: self.settings.deadletter_raw_max],
+                        "at": now.isoformat(),
+                    },
+                    maxlen=self.settings.deadletter_maxlen,
+                    approximate=True,
+                )
+            if ids:
+                pipe.xack(bus.readings_stream(shard), bus.WORKER_GROUP, *ids)
+            try:
+                await pipe.execute()
+            except WatchError as err:
+                self.shards.pop(shard, None)
+                self.leases.owned.discard(shard)
+                raise LeaseLost(f"worker {self.name} lost shard {shard} while committing") from err
+
+    async def _isolate_poison(self, shard: int, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
+        """Count a failure against each entry of a failed batch; past the limit, dead-letter it alone."""
+        state = self.shards[shard]
+        # Start the shard again from its committed state, so nothing half-evaluated is kept.
+        await self._take_shard(shard)
+        new_state = self.shards[shard]
+        new_state.failures = state.failures
+        limit = self.settings.max_deliveries
+        doomed = []
+        for raw_id, fields in entries:
+            entry_id = raw_id.decode()
+            new_state.failures[entry_id] += 1
+            if new_state.failures[entry_id] >= limit:
+                doomed.append((raw_id, fields))
+        if len(entries) > 1 and not doomed:
+            # Retry one by one so the culprit is found and the healthy entries get through.
+            handled = 0
+            for entry in entries:
+                try:
+                    handled += await self._handle(shard, [entry])
+                except LeaseLost:
+                    raise
+            return handled
+        for raw_id, fields in doomed:
+            entry_id = raw_id.decode()
+            reason = f"rule evaluation failed {limit} times on this reading"
+            await self._commit(
+                shard,
+                [raw_id],
+                Publication(),
+                [(entry_id, reason, fields.get(bus.READING_FIELD, b""))],
+                self.clock(),
+            )
+            new_state.failures.pop(entry_id, None)
+            metrics.READINGS_DEADLETTERED.inc()
+            log.error(
+                "worker %s dead-lettered reading %s on shard %d: %s", self.name, entry_id, shard, reason
+            )
+        return len(doomed)
+
+    # -- ticks (absence, schedules, `for` timers) -------------------------------------------------
+    async def _maybe_tick(self) -> None:
+        now = self.clock()
+        if (
+            self._last_tick is not None
+            and (now - self._last_tick).total_seconds() < self.settings.tick_interval_s
+        ):
+            return
+        self._last_tick = now
+        await self.tick(now)
+
+    async def tick(self, now: datetime) -> None:
+        cause = f"tick:{int(now.timestamp() * 1000)}"
+        for shard, state in list(self.shards.items()):
+            changes: list[tuple[str | None, AlertChange]] = [(cause, c) for c in state.engine.on_tick(now)]
+            publication = Publication()
+            if changes:
+                _, publication = await asyncio.to_thread(self._apply_sql, changes, now)
+            # Commit even when nothing fired, so a restart keeps the timers' state.
+            await self._commit(shard, [], publication, [], now)
+
+
+def _shard_of_stream(name: bytes | str) -> int:
+    text = name.decode() if isinstance(name, bytes) else name
+    return int(text.rsplit("{", 1)[1].rstrip("}"))
