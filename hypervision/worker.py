@@ -22,7 +22,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError, WatchError
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from alerts.engine import AlertChange, Engine
 from alerts.loader import RuleSet
@@ -32,14 +31,13 @@ from hypervision.config import Settings
 from hypervision.db import session_scope
 from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
+from hypervision.hooks import MoveHook, default_move_hooks
 from hypervision.picture import picture_entry
 from hypervision.shard_lease import LeaseManager
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-# Extra work in the same SQL transaction as the alert moves (e.g. tasks for field teams).
-MoveHook = Callable[[Session, Sequence[AppliedMove], datetime], Publication]
 
 
 class LeaseLost(RuntimeError):
@@ -65,7 +63,7 @@ class Worker:
         rules: Callable[[], RuleSet],
         clock: Clock,
         name: str | None = None,
-        move_hooks: Sequence[MoveHook] = (),
+        move_hooks: Sequence[MoveHook] | None = None,
     ) -> None:
         self.redis = redis
         self.db = db
@@ -73,7 +71,7 @@ class Worker:
         self.load_rules = rules
         self.clock = clock
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
-        self.move_hooks = list(move_hooks)
+        self.move_hooks = list(move_hooks) if move_hooks is not None else default_move_hooks()
         self.leases = LeaseManager(
             redis, name=self.name, shards=settings.reading_shards, ttl_ms=settings.lease_ttl_ms
         )

@@ -48,8 +48,7 @@ def create_app(
                     settings=settings,
                     rules=rt.load_rule_set,
                     clock=rt.clock,
-                    move_hooks=rt.extras.get("move_hooks", ()),
-                )  # type: ignore[arg-type]
+                )
                 tasks.append(asyncio.create_task(worker.run(stop), name="worker"))
             for task in tasks:
                 task.add_done_callback(_log_crash)
