@@ -79,7 +79,7 @@ def parse_entities(
     def one(raw: Any, path: str) -> list[Reading]:
         entity = as_obj(raw, path)
         kind = entity.get("type")
-        if kind not in types:
+        if not isinstance(kind, str) or kind not in types:
             raise AdapterError(f"entity type must be one of {sorted(types)}", field=join(path, "type"))
         return parse_entity(entity, path, None if single else short_id(entity, path))
 
