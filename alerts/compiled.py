@@ -41,8 +41,9 @@ class CompiledRule:
             self.tick
             or self.for_
             or self.keep
-            or "source" not in self.group_by
-            or len({(leaf.domain, leaf.metric, leaf.source, str(leaf.attrs)) for leaf in self.leaves}) > 1
+            # a subject fed by several series (per zone, or per source over many metrics) must
+            # remember the other series' latest values
+            or not {"source", "metric"} <= set(self.group_by)
             or any(getattr(leaf, "over", None) or getattr(leaf, "consecutive", 1) > 1 for leaf in self.leaves)
         )
         domains = {leaf.domain for leaf in self.leaves}
