@@ -1,0 +1,287 @@
+"""The one poller of pulled feeds: schedules every source, retries with backoff, keeps its health.
+
+Like Home Assistant's DataUpdateCoordinator: each source is fetched on its interval (with jitter so
+sources do not fire together), a failed fetch is retried with exponential backoff, a payload that
+cannot be parsed goes to the dead-letter stream with its raw bytes, and a failure is logged once
+and the recovery once. Time comes from the injected clock; I/O from the injected client and sinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapters.errors import AdapterError
+from adapters.http import FetchError
+from adapters.registry import KINDS, Adapter, adapter_for
+from adapters.source import SourceConfig
+from hypervision.domain import Reading
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[list[Reading]], Awaitable[Any]]
+DeadLetter = Callable[[str, str, bytes], Awaitable[Any]]
+OnHealth = Callable[["SourceHealth"], Awaitable[Any]]
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[Any]]
+
+RAW_CAP = 64_000  # bytes of a rejected payload kept in the dead-letter stream
+MAX_BACKOFF_S = 60.0
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the control room knows about one source, as plain data."""
+
+    id: str
+    kind: str
+    domain: str
+    zone: str | None
+    interval_s: float
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    errors_total: int = 0
+    polls_total: int = 0
+    readings_total: int = 0
+    last_readings: int = 0
+    newest_observed_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.consecutive_failures == 0 and not self.stale
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass
+class _State:
+    source: SourceConfig
+    adapter: Adapter
+    health: SourceHealth
+    since: datetime  # the last poll that brought readings, or when polling started
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Coordinator:
+    """Polls every configured source; ``poll(id)`` is one complete poll, used by jobs and tests."""
+
+    def __init__(
+        self,
+        sources: Sequence[SourceConfig],
+        *,
+        client: httpx.AsyncClient,
+        publish: Publish,
+        dead_letter: DeadLetter,
+        clock: Clock,
+        on_health: OnHealth | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        backoff_s: float = 1.0,
+        raw_cap: int = RAW_CAP,
+    ) -> None:
+        self._client = client
+        self._publish = publish
+        self._dead_letter = dead_letter
+        self._clock = clock
+        self._on_health = on_health
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._backoff_s = backoff_s
+        self._raw_cap = raw_cap
+        self._scheduler: AsyncIOScheduler | None = None
+        now = clock()
+        self._states: dict[str, _State] = {}
+        for source in sources:
+            if source.id in self._states:
+                raise ValueError(f"duplicate source id {source.id!r}")
+            domain = source.domain.value if source.domain else KINDS[source.kind][1].value
+            health = SourceHealth(source.id, source.kind, domain, source.zone, source.interval_s)
+            self._states[source.id] = _State(source, adapter_for(source.kind), health, now)
+
+    # -- health ------------------------------------------------------------------------------
+
+    def _is_stale(self, state: _State, now: datetime) -> bool:
+        window = timedelta(seconds=state.source.interval_s * state.source.stale_after)
+        return now - state.since > window
+
+    def health(self) -> list[SourceHealth]:
+        """Every source's health, staleness evaluated now."""
+        now = self._clock()
+        return [replace(s.health, stale=self._is_stale(s, now)) for s in self._states.values()]
+
+    async def check_staleness(self) -> list[SourceHealth]:
+        """Record sources that turned stale (or fresh) since the last look, and report them."""
+        now = self._clock()
+        changed = []
+        for state in self._states.values():
+            stale = self._is_stale(state, now)
+            if stale != state.health.stale:
+                state.health = replace(state.health, stale=stale)
+                changed.append(state.health)
+                if stale:
+                    log.warning(
+                        "source %s is stale: no fresh data for %d intervals",
+                        state.source.id,
+                        state.source.stale_after,
+                    )
+                await self._notify(state.health)
+        return changed
+
+    async def _notify(self, health: SourceHealth) -> None:
+        if self._on_health is not None:
+            await self._on_health(health)
+
+    # -- one poll ----------------------------------------------------------------------------
+
+    async def _fetch(self, state: _State) -> bytes:
+        source = state.source
+        error: AdapterError = AdapterError("not fetched")
+        for attempt in range(source.retries + 1):
+            try:
+                return await asyncio.wait_for(
+                    state.adapter.fetch(self._client, source), timeout=source.timeout_s
+                )
+            except FetchError as err:
+                error = err
+                if not err.retryable:
+                    break
+            except AdapterError as err:
+                error = err
+                break
+            except TimeoutError as err:
+                # a body that trickles in defeats httpx's per-read timeout; this bounds the whole poll
+                error = FetchError(f"timed out after {source.timeout_s:g} s")
+                error.__cause__ = err
+            if attempt < source.retries:
+                delay = min(self._backoff_s * 2**attempt, MAX_BACKOFF_S)
+                await self._sleep(delay * (1 + self._rng.uniform(0, 0.1)))
+        raise error
+
+    async def poll(self, source_id: str) -> SourceHealth:
+        state = self._states[source_id]
+        async with state.lock:  # a slow poll is never overlapped by the next one
+            try:
+                await self._poll(state)
+            except Exception as err:  # top-level of a job: a bug must not stop the other sources
+                log.exception("source %s: unexpected error while polling", source_id)
+                await self._failed(state, f"internal error: {type(err).__name__}: {err}", b"")
+            return state.health
+
+    async def _poll(self, state: _State) -> None:
+        source = state.source
+        state.health = replace(
+            state.health, last_poll=self._clock(), polls_total=state.health.polls_total + 1
+        )
+        try:
+            raw = await self._fetch(state)
+        except AdapterError as err:
+            await self._failed(state, err.for_source(source.id).describe(), b"")
+            return
+        received_at = self._clock()
+        rejects: list[AdapterError] = []
+        try:
+            readings = state.adapter.parse(raw, received_at=received_at, source=source, rejects=rejects)
+        except AdapterError as err:
+            await self._failed(state, err.for_source(source.id).describe(), raw)
+            return
+        for reject in rejects:
+            await self._dead_letter(source.id, reject.for_source(source.id).describe(), raw[: self._raw_cap])
+        if readings:
+            await self._publish(readings)
+        await self._succeeded(state, readings, len(rejects), received_at)
+
+    async def _failed(self, state: _State, reason: str, raw: bytes) -> None:
+        health = state.health
+        state.health = replace(
+            health,
+            last_error=reason,
+            last_error_at=self._clock(),
+            consecutive_failures=health.consecutive_failures + 1,
+            errors_total=health.errors_total + 1,
+        )
+        await self._dead_letter(state.source.id, reason, raw[: self._raw_cap])
+        if health.consecutive_failures == 0:  # log the failure once, not at every poll
+            log.warning("source %s failing: %s", state.source.id, reason)
+            await self._notify(state.health)
+        else:
+            log.debug(
+                "source %s still failing (%d): %s", state.source.id, state.health.consecutive_failures, reason
+            )
+
+    async def _succeeded(self, state: _State, readings: list[Reading], rejected: int, at: datetime) -> None:
+        health = state.health
+        if health.consecutive_failures:
+            log.info(
+                "source %s recovered after %d failed polls", state.source.id, health.consecutive_failures
+            )
+        newest = max((r.observed_at for r in readings), key=lambda d: d.astimezone(UTC), default=None)
+        if readings:
+            state.since = at
+        state.health = replace(
+            health,
+            last_success=at,
+            consecutive_failures=0,
+            errors_total=health.errors_total + rejected,
+            readings_total=health.readings_total + len(readings),
+            last_readings=len(readings),
+            newest_observed_at=newest or health.newest_observed_at,
+            stale=self._is_stale(state, at),
+        )
+        if health.consecutive_failures or health.stale != state.health.stale:
+            await self._notify(state.health)
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def start(
+        self, scheduler: AsyncIOScheduler | None = None, *, staleness_every_s: float = 10.0
+    ) -> AsyncIOScheduler:
+        """Add one interval job per source (first runs spread over the jitter) and start polling."""
+        self._scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
+        wall = datetime.now(UTC)  # APScheduler runs on the wall clock, not the injected one
+        for source_id, state in self._states.items():
+            interval = state.source.interval_s
+            jitter = min(interval * 0.1, 30.0)
+            self._scheduler.add_job(
+                self.poll,
+                IntervalTrigger(seconds=interval, jitter=jitter or None, timezone=UTC),
+                args=[source_id],
+                id=f"poll:{source_id}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(int(interval), 1),
+                next_run_time=wall + timedelta(seconds=self._rng.uniform(0, jitter)),
+            )
+        self._scheduler.add_job(
+            self.check_staleness,
+            IntervalTrigger(seconds=staleness_every_s, timezone=UTC),
+            id="sources:staleness",
+            max_instances=1,
+            coalesce=True,
+        )
+        if not self._scheduler.running:
+            self._scheduler.start()
+        return self._scheduler
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None

@@ -1,0 +1,232 @@
+"""The feed coordinator: polls, retries with backoff, dead-letters, health, staleness, log-once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from adapters.source import SourceConfig
+from hypervision.api import sources as sources_api
+from hypervision.api.deps import get_principal
+from hypervision.auth import Principal
+from hypervision.coordinator import Coordinator, SourceHealth
+from hypervision.domain import Reading
+from hypervision.models.user import Role, TokenKind
+from tests.support import FakeClock
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+TALQ = (FIXTURES / "lighting" / "talq_logreport_gateway.json").read_bytes()
+SOURCE = SourceConfig(
+    id="light:talq",
+    kind="talq",
+    url="http://gw.test/log",
+    interval_s=60,
+    retries=2,
+    timeout_s=0.2,
+    zone="centre",
+)
+
+
+class Sinks:
+    """What the coordinator hands to the bus, recorded."""
+
+    def __init__(self) -> None:
+        self.published: list[list[Reading]] = []
+        self.dead: list[tuple[str, str, bytes]] = []
+        self.health: list[SourceHealth] = []
+        self.sleeps: list[float] = []
+
+    async def publish(self, readings: list[Reading]) -> None:
+        self.published.append(readings)
+
+    async def dead_letter(self, source: str, reason: str, raw: bytes) -> None:
+        self.dead.append((source, reason, raw))
+
+    async def on_health(self, health: SourceHealth) -> None:
+        self.health.append(health)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def make(
+    handler: Callable[[httpx.Request], Any], *sources: SourceConfig
+) -> tuple[Coordinator, Sinks, FakeClock]:
+    sinks, clock = Sinks(), FakeClock(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    coordinator = Coordinator(
+        sources or (SOURCE,),
+        client=client,
+        publish=sinks.publish,
+        dead_letter=sinks.dead_letter,
+        clock=clock,
+        on_health=sinks.on_health,
+        sleep=sinks.sleep,
+    )
+    return coordinator, sinks, clock
+
+
+async def test_successful_poll_publishes_readings_and_records_health() -> None:
+    coordinator, sinks, clock = make(lambda r: httpx.Response(200, content=TALQ))
+    health = await coordinator.poll("light:talq")
+    assert len(sinks.published) == 1 and len(sinks.published[0]) == 6
+    assert {r.source for r in sinks.published[0]} >= {"light:talq/gw-dijon-07/lamp/0043/monitor"}
+    assert {r.zone for r in sinks.published[0]} == {"centre"}
+    assert (health.last_success, health.consecutive_failures, health.stale) == (clock.now, 0, False)
+    assert (health.readings_total, health.polls_total, health.errors_total) == (6, 1, 0)
+    assert health.newest_observed_at == datetime(2026, 11, 30, 16, 46, 12, tzinfo=UTC)
+    assert sinks.dead == []
+
+
+async def test_server_errors_are_retried_with_exponential_backoff() -> None:
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503) if len(calls) < 3 else httpx.Response(200, content=TALQ)
+
+    coordinator, sinks, _ = make(flaky)
+    health = await coordinator.poll("light:talq")
+    assert len(calls) == 3
+    assert len(sinks.sleeps) == 2
+    assert 1.0 <= sinks.sleeps[0] <= 1.1 and 2.0 <= sinks.sleeps[1] <= 2.2  # base 1 s, doubled, ≤10 % jitter
+    assert health.consecutive_failures == 0 and len(sinks.published) == 1
+
+
+async def test_client_errors_are_not_retried() -> None:
+    calls = []
+    coordinator, sinks, _ = make(lambda r: calls.append(r) or httpx.Response(404))
+    health = await coordinator.poll("light:talq")
+    assert len(calls) == 1 and sinks.sleeps == []
+    assert health.last_error == "light:talq: HTTP 404 from the feed"
+
+
+async def test_failure_logged_once_then_recovery_once(caplog: pytest.LogCaptureFixture) -> None:
+    answers = [httpx.Response(500)] * 9 + [httpx.Response(200, content=TALQ)]
+    coordinator, sinks, clock = make(lambda r: answers.pop(0))
+    caplog.set_level(logging.INFO, logger="hypervision.coordinator")
+    for _ in range(3):
+        health = await coordinator.poll("light:talq")
+        clock.advance(seconds=60)
+    assert health.consecutive_failures == 3
+    assert health.errors_total == 3
+    assert health.last_error == "light:talq: HTTP 500 from the feed"
+    assert [d[:2] for d in sinks.dead] == [("light:talq", "light:talq: HTTP 500 from the feed")] * 3
+    health = await coordinator.poll("light:talq")
+    assert health.consecutive_failures == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("failing" in m for m in messages) == 1
+    assert messages.count("source light:talq recovered after 3 failed polls") == 1
+    # health changes were reported: the first failure and the recovery, not every failed poll
+    assert [h.consecutive_failures for h in sinks.health] == [1, 0]
+
+
+async def test_unparseable_payload_goes_to_dead_letter_with_raw_bytes_and_no_retry() -> None:
+    calls = []
+    coordinator, sinks, _ = make(lambda r: calls.append(r) or httpx.Response(200, content=b'{"entries": 3}'))
+    health = await coordinator.poll("light:talq")
+    assert len(calls) == 1
+    assert sinks.dead == [
+        ("light:talq", "light:talq: expected an array, got int at entries", b'{"entries": 3}')
+    ]
+    assert health.consecutive_failures == 1 and sinks.published == []
+
+
+async def test_bad_items_are_dead_lettered_and_the_others_flow() -> None:
+    broken = TALQ.replace(b'"attributeValue": 80', b'"attributeValue": 180')
+    coordinator, sinks, _ = make(lambda r: httpx.Response(200, content=broken))
+    health = await coordinator.poll("light:talq")
+    assert len(sinks.published[0]) == 5
+    assert len(sinks.dead) == 1
+    _source, reason, raw = sinks.dead[0]
+    assert reason == "light:talq: 180 is above the maximum 100 at entries[3].data.attributeValue"
+    assert raw == broken
+    assert (health.consecutive_failures, health.errors_total) == (0, 1)
+
+
+async def test_oversize_body_is_refused() -> None:
+    small = SOURCE.model_copy(update={"max_bytes": 100})
+    coordinator, sinks, _ = make(lambda r: httpx.Response(200, content=TALQ), small)
+    health = await coordinator.poll("light:talq")
+    assert "over the 100-byte limit" in (health.last_error or "")
+    assert sinks.sleeps == []  # retrying would not make it smaller
+
+
+async def test_a_hanging_feed_times_out() -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, content=TALQ)
+
+    coordinator, _sinks, _ = make(hang, SOURCE.model_copy(update={"retries": 0, "timeout_s": 0.05}))
+    health = await coordinator.poll("light:talq")
+    assert health.last_error is not None and "timed out after 0.05 s" in health.last_error
+
+
+async def test_source_turns_stale_after_n_intervals_without_fresh_data_and_back() -> None:
+    answers = [httpx.Response(200, content=TALQ)] + [httpx.Response(500)] * 20
+    coordinator, sinks, clock = make(
+        lambda r: answers.pop(0) if answers else httpx.Response(200, content=TALQ)
+    )
+    await coordinator.poll("light:talq")
+    clock.advance(seconds=179)
+    assert [h.stale for h in coordinator.health()] == [False]
+    clock.advance(seconds=2)  # 3 intervals of 60 s have passed without fresh readings
+    assert [h.stale for h in coordinator.health()] == [True]
+    changed = await coordinator.check_staleness()
+    assert [(h.id, h.stale) for h in changed] == [("light:talq", True)]
+    assert await coordinator.check_staleness() == []  # reported once
+    answers.clear()
+    health = await coordinator.poll("light:talq")
+    assert health.stale is False
+    assert sinks.health[-1].stale is False
+
+
+async def test_a_source_that_never_answered_turns_stale_too() -> None:
+    coordinator, _, clock = make(lambda r: httpx.Response(500))
+    clock.advance(seconds=181)
+    assert coordinator.health()[0].stale is True
+
+
+async def test_scheduler_polls_each_source_on_its_interval() -> None:
+    counts: dict[str, int] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        counts[request.url.host] = counts.get(request.url.host, 0) + 1
+        return httpx.Response(200, content=TALQ)
+
+    fast = SourceConfig(id="a", kind="talq", url="http://fast.test/", interval_s=0.1)
+    slow = SourceConfig(id="b", kind="talq", url="http://slow.test/", interval_s=30)
+    coordinator, _sinks, _ = make(handler, fast, slow)
+    coordinator.start(staleness_every_s=0.1)
+    try:
+        await asyncio.sleep(0.65)
+    finally:
+        coordinator.stop()
+    assert counts.get("fast.test", 0) >= 3
+    assert counts.get("slow.test", 0) <= 1  # first run spread over its 3 s jitter
+
+
+async def test_api_lists_every_source_with_health() -> None:
+    coordinator, _, clock = make(lambda r: httpx.Response(500))
+    app = FastAPI()
+    app.include_router(sources_api.router)
+    app.state.coordinator = coordinator
+    app.dependency_overrides[get_principal] = lambda: Principal(Role.OPERATOR, "op", TokenKind.SESSION, 1)
+    await coordinator.poll("light:talq")
+    clock.advance(seconds=400)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hv.test") as http:
+        body = (await http.get("/api/sources")).json()
+        assert [
+            (s["id"], s["kind"], s["domain"], s["stale"], s["ok"], s["consecutive_failures"]) for s in body
+        ] == [("light:talq", "talq", "lighting", True, False, 1)]
+        assert body[0]["last_error"] == "light:talq: HTTP 500 from the feed"
+        del app.state.coordinator
+        assert (await http.get("/api/sources")).json() == []
