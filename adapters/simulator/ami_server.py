@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
 
 from adapters.asterisk_ami import AmiFramer, Message
 from adapters.errors import AdapterError
-from adapters.simulator.helpline import Helpline, QueueState
+from adapters.simulator.helpline import Helpline, QueueState, arrival_rate
+from adapters.simulator.queue_log_writer import QueueLogWriter
 
 log = logging.getLogger(__name__)
 
@@ -242,3 +245,46 @@ class AmiServer:
             True,
             False,
         )
+
+
+class HelplineSimulation:
+    """The demo's PBX: a helpline following the scenario, its AMI server and queue_log, on the clock."""
+
+    def __init__(
+        self,
+        scenario: str,
+        *,
+        clock: Callable[[], datetime],
+        username: str,
+        secret: str,
+        queue_log: Path | None = None,
+        queues: dict[str, int] | None = None,
+        seed: int = 7,
+    ) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.writer = QueueLogWriter(queue_log, epoch0=int(self.started.timestamp())) if queue_log else None
+        self.helpline = Helpline(
+            queues or {"allo-mairie": 3}, rate=arrival_rate(scenario), seed=seed, listener=self.writer
+        )
+        self.server = AmiServer(self.helpline, username=username, secret=secret)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        return await self.server.start(host, port)
+
+    def step(self) -> None:
+        """Bring the helpline up to now."""
+        self.helpline.advance((self.clock() - self.started).total_seconds())
+
+    async def run(self, tick_s: float = 1.0) -> None:
+        try:
+            while True:
+                self.step()
+                await asyncio.sleep(tick_s)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        await self.server.close()
+        if self.writer is not None:
+            self.writer.close()

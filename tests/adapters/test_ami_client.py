@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
 
 from adapters.ami_client import AmiClient, AmiConfig
 from adapters.link_health import backoff_delay
-from adapters.simulator.ami_server import AmiServer
+from adapters.queue_log import parse_line
+from adapters.simulator.ami_server import AmiServer, HelplineSimulation
 from adapters.simulator.helpline import Helpline, helpline_surge
 from hypervision.domain import Reading
 
@@ -143,3 +145,29 @@ def test_backoff_doubles_and_is_capped() -> None:
     delays = [backoff_delay(n, initial=1.0, maximum=30.0) for n in range(1, 8)]
     assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
     assert 0.8 <= backoff_delay(1, initial=1.0, maximum=30.0, jitter=0.2) <= 1.0
+
+
+async def test_helpline_simulation_follows_the_clock_and_serves_ami_and_queue_log(tmp_path) -> None:
+    now = [NOW]
+    sim = HelplineSimulation(
+        "helpline-surge", clock=lambda: now[0], username="hv", secret="pw", queue_log=tmp_path / "queue_log"
+    )
+    port = await sim.start()
+    try:
+        now[0] += timedelta(minutes=10)
+        sim.step()
+        cfg = dataclasses.replace(config(port, secret="pw"), username="hv")
+        client = AmiClient(cfg, sink=lambda r: asyncio.sleep(0), clock=lambda: now[0])
+        await client.connect()
+        readings = await client.poll_once()
+        await client.close()
+    finally:
+        await sim.close()
+    queue = sim.helpline.queues["allo-mairie"]
+    values = {r.metric: r.value for r in readings}
+    assert values["callersWaiting"] == len(queue.waiting)
+    assert values["callsAbandoned"] == queue.abandoned
+    lines = (tmp_path / "queue_log").read_text().splitlines()
+    events = [e for e in map(parse_line, lines) if e is not None]
+    assert sum(e.event == "ABANDON" for e in events) == queue.abandoned
+    assert events[-1].at <= now[0]
