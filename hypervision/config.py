@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # Territory and publishing
     territory_tz: str = "Europe/Paris"
     opendata_licence: str = "Licence Ouverte / Open Licence 2.0"
+    opendata_licence_url: str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+    cap_sender: str = Field(
+        default="hypervision@territoire.example", description="CAP <sender>: no spaces, commas, < or &"
+    )
+    cap_sender_name: str = "Centre de supervision du territoire"
+    zones_file: Path | None = Field(default=None, description="unset: the shipped ui/zones.geojson")
     sources_file: Path | None = None
     retention_days: int = 90
 

@@ -18,7 +18,9 @@ from hypervision.events import Publication
 MoveHook = Callable[[Session, Sequence[AppliedMove], datetime], Publication]
 
 # "module:function" of each hook, run in this order.
-MOVE_HOOKS: list[str] = []
+MOVE_HOOKS: list[str] = [
+    "hypervision.cap_store:cap_from_moves",
+]
 
 
 def default_move_hooks() -> list[MoveHook]:

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hypervision import __version__
 from hypervision.api import alerts, auth, health, ingest, lorawan, picture, ws
+from hypervision.api import cap as cap_api
 from hypervision.api.limits import BodySizeLimit
 from hypervision.config import Settings
 from hypervision.hub import Hub
@@ -71,6 +72,8 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, auth, ingest, lorawan, picture, alerts, ws):
+        app.include_router(module.router)
+    for module in (cap_api,):  # public publishing: no token, public data only
         app.include_router(module.router)
     app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
     return app
