@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     sources_file: Path | None = None
     retention_days: int = 90
 
+    # Operations (docs/operations.md)
+    metrics_token: SecretStr | None = Field(
+        default=None, description="set: /metrics needs `Authorization: Bearer <token>`"
+    )
+    metrics_port: int | None = Field(
+        default=None, description="set: a worker or poller serves /metrics on this port"
+    )
+    metrics_host: str = "127.0.0.1"
+    ready_max_lag: int = Field(
+        default=50_000, ge=0, description="/readyz fails when the readings backlog exceeds this (0: off)"
+    )
+    history_bucket_s: int = Field(default=60, ge=1)
+    history_hours: int = Field(default=24, ge=1, le=24 * 31)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

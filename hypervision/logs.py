@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+# What a caller's X-Request-ID may be: anything else is replaced, so a log line cannot be forged.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+
+def new_correlation_id() -> str:
+    return secrets.token_hex(8)
+
+
+def accept_correlation_id(given: str | None) -> str:
+    """The caller's request id when it is safe to log, else a new one."""
+    if given and _SAFE_ID.match(given):
+        return given
+    return new_correlation_id()
 
 
 class JsonFormatter(logging.Formatter):

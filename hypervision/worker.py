@@ -31,7 +31,9 @@ from hypervision.config import Settings
 from hypervision.db import session_scope
 from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
+from hypervision.history import history_ops
 from hypervision.hooks import MoveHook, default_move_hooks
+from hypervision.logs import correlation_id
 from hypervision.picture import picture_entry
 from hypervision.shard_lease import LeaseManager
 
@@ -198,6 +200,8 @@ class Worker:
     async def _handle(self, shard: int, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
         state = self.shards[shard]
         now = self.clock()
+        # Log lines of this batch carry the shard and first entry: the id a reading has on the bus.
+        correlation_id.set(f"{shard}/{entries[0][0].decode()}" if entries else None)
         readings: list[tuple[str, Reading]] = []
         poison: list[tuple[str, str, Any]] = []
         for raw_id, fields in entries:
@@ -228,7 +232,8 @@ class Worker:
             moves, alert_publication = await asyncio.to_thread(self._apply_sql, changes, now)
             publication.extend(alert_publication)
         ids = [e[0] for e in entries]
-        await self._commit(shard, ids, publication, poison, now)
+        await self._commit(shard, ids, publication, poison, now, history=[r for _, r in readings])
+        metrics.observe_commit(ids)
         for entry_id, reading in readings:
             seen = self.latest_at.get(reading.key)
             if seen is None or reading.observed_at > seen:
@@ -274,6 +279,7 @@ class Worker:
         publication: Publication,
         poison: list[tuple[str, str, Any]],
         now: datetime,
+        history: Sequence[Reading] = (),
     ) -> None:
         """Effects, engine state and XACK in one MULTI, fenced by the lease (WATCH)."""
         state = self.shards[shard]
@@ -288,6 +294,13 @@ class Worker:
                 raise LeaseLost(f"worker {self.name} lost shard {shard}")
             pipe.multi()
             add_to_pipeline(pipe, publication, events_maxlen=self.settings.events_maxlen)
+            history_ops(
+                pipe,
+                history,
+                now=now,
+                bucket_s=self.settings.history_bucket_s,
+                hours=self.settings.history_hours,
+            )
             key = bus.engine_state_key(shard)
             to_set = {k: v for k, v in dirty.items() if v is not None}
             to_del = [k for k, v in dirty.items() if v is None]

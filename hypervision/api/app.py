@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hypervision import __version__
-from hypervision.api import alerts, auth, health, ingest, lorawan, picture, ws
+from hypervision.api import alerts, auth, health, history, ingest, lorawan, picture, ws
 from hypervision.api import cap as cap_api
+from hypervision.api import metrics as metrics_route
 from hypervision.api.limits import BodySizeLimit
+from hypervision.api.request_id import RequestIdMiddleware
 from hypervision.config import Settings
 from hypervision.hub import Hub
 from hypervision.runtime import Runtime, open_runtime
@@ -71,7 +73,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, auth, ingest, lorawan, picture, alerts, ws):
+    app.add_middleware(RequestIdMiddleware)  # outermost: even a refused body gets an id
+    for module in (health, metrics_route, auth, ingest, lorawan, picture, alerts, history, ws):
         app.include_router(module.router)
     for module in (cap_api,):  # public publishing: no token, public data only
         app.include_router(module.router)

@@ -1,4 +1,4 @@
-"""``/healthz`` (the process lives) and ``/readyz`` (Redis and the database answer) for orchestrators."""
+"""``/healthz`` (the process lives) and ``/readyz`` (Redis and the database answer, backlog small)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from hypervision import metrics
 from hypervision.api.deps import RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -22,13 +23,18 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Readiness: Redis and the database answer; the body says what is wrong otherwise."""
+    """Readiness: Redis and the database answer and the readings backlog is under HV_READY_MAX_LAG.
+
+    The body says what is wrong (503) or that all is well (200), check by check.
+    """
     checks: dict[str, Any] = {}
     try:
         await asyncio.wait_for(runtime.redis.ping(), timeout=2)
         checks["redis"] = "ok"
     except Exception as err:
         checks["redis"] = f"error: {err.__class__.__name__}: {err}"
+    if checks["redis"] == "ok":
+        checks["backlog"] = await _check_backlog(runtime)
     try:
         await asyncio.wait_for(asyncio.to_thread(_ping_db, runtime), timeout=5)
         checks["database"] = "ok"
@@ -38,6 +44,21 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
     )
+
+
+async def _check_backlog(runtime: Any) -> str:
+    """Readings waiting for a worker (undelivered plus unacknowledged) against the threshold."""
+    limit = runtime.settings.ready_max_lag
+    try:
+        shards = await asyncio.wait_for(
+            metrics.backlog(runtime.redis, runtime.settings.reading_shards), timeout=2
+        )
+    except Exception as err:
+        return f"error: {err.__class__.__name__}: {err}"
+    waiting = sum(s["lag"] + s["pending"] for s in shards.values())
+    if limit and waiting > limit:
+        return f"error: {waiting} readings wait for a worker (HV_READY_MAX_LAG={limit}); are workers running?"
+    return "ok"
 
 
 def _ping_db(runtime: Any) -> None:
