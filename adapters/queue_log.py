@@ -52,8 +52,12 @@ def parse_line(line: str) -> QueueEvent | None:
         return None
     values: dict[str, int] = {}
     for name, raw in zip(_PARAMS.get(event, ()), fields[5:], strict=False):
-        if name is not None and raw.strip().lstrip("-").isdigit():
+        if name is None:
+            continue
+        try:
             values[name] = int(raw)
+        except ValueError:
+            continue  # an empty or odd parameter is left out; the event still counts
     return QueueEvent(at=at, call_id=call_id, queue=queue, event=event, values=values)
 
 

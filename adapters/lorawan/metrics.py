@@ -10,6 +10,7 @@ from adapters.errors import AdapterError
 from adapters.lorawan.decoders import decode
 from adapters.lorawan.device import NETWORK_DECODED, DeviceEntry
 from adapters.lorawan.uplink import Uplink
+from adapters.lorawan.uplink import optional_number as _number
 from hypervision.domain import Reading
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
@@ -136,12 +137,6 @@ def container_status(fields: dict[str, Any]) -> str | None:
     if "alarmFire" in fields or "alarmFall" in fields or tilt is not None:
         return "ok"
     return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 def _reported_position(fields: dict[str, Any]) -> tuple[float | None, float | None]:

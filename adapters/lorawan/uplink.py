@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,8 @@ def load_json(body: bytes | str) -> Any:
             f"invalid JSON: {err.msg}",
             field=f"line {err.lineno} column {err.colno} (position {err.pos})",
         ) from err
+    except RecursionError as err:
+        raise AdapterError("invalid JSON: nested too deeply") from err
 
 
 def dev_eui(value: Any, *, where: str) -> str:
@@ -93,9 +96,14 @@ def optional_int(value: Any, *, where: str) -> int | None:
 
 
 def optional_number(value: Any) -> float | None:
+    """A finite number, or None (booleans, text, NaN, infinities and giant integers are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def require_object(value: Any, *, where: str) -> dict[str, Any]:
