@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     token_ttl_s: int = 12 * 3600
     login_max_failures: int = 5
     login_window_s: int = 300
+    login_max_failures_per_address: int = 20
 
     # Bus
     reading_shards: int = Field(default=4, ge=1, le=256)

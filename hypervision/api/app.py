@@ -14,8 +14,23 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hypervision import __version__
-from hypervision.api import alerts, auth, health, history, ingest, lorawan, picture, ws
+from hypervision.api import (
+    alert_actions,
+    alerts,
+    auth,
+    health,
+    history,
+    ingest,
+    keys,
+    lorawan,
+    picture,
+    silences,
+    tasks,
+    users,
+    ws,
+)
 from hypervision.api import cap as cap_api
+from hypervision.api import logbook as logbook_api
 from hypervision.api import metrics as metrics_route
 from hypervision.api.limits import BodySizeLimit
 from hypervision.api.request_id import RequestIdMiddleware
@@ -75,6 +90,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # outermost: even a refused body gets an id
     for module in (health, metrics_route, auth, ingest, lorawan, picture, alerts, history, ws):
+        app.include_router(module.router)
+    for module in (alert_actions, silences, tasks, logbook_api, users, keys):
         app.include_router(module.router)
     for module in (cap_api,):  # public publishing: no token, public data only
         app.include_router(module.router)

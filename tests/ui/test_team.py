@@ -1,0 +1,90 @@
+"""The team view on a phone: a dispatched task arrives without reload and is completed there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hypervision.models.user import Role
+from tests.ui.conftest import UiServer
+
+pytestmark = pytest.mark.browser
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+async def team_page(browser: Any, server: UiServer, team: str) -> Any:
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await server.sign_in(page, "/team", Role.TEAM, teams=[team])
+    return page
+
+
+async def dispatch(server: UiServer, manager_token: str, **task: Any) -> dict[str, Any]:
+    async with server.client(manager_token) as client:
+        response = await client.post("/api/tasks", json=task)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+
+async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
+    browser: Any, ui_server: UiServer, artifacts: Path
+) -> None:
+    page = await team_page(browser, ui_server, "helpline")
+    assert "No task" in (await page.text_content("#tasks") or "")
+    manager = await ui_server.login(*ui_server.user(Role.MANAGER))
+    now = datetime.now(UTC)
+    overdue = await dispatch(
+        ui_server,
+        manager,
+        team="helpline",
+        title="Rappeler les appelants en attente",
+        due_at=(now - timedelta(minutes=20)).isoformat(),
+        priority="critical",
+    )
+    task = await dispatch(
+        ui_server,
+        manager,
+        team="helpline",
+        title="Renfort de deux agents à l'accueil téléphonique",
+        details="Ouvrir la salle B, postes 3 et 4",
+        zone="valmont-centre",
+        due_in_s=3600,
+    )
+    other = await dispatch(ui_server, manager, team="mask_drive", title="Réassort gymnase sud")
+
+    card = f".card[data-task='{task['id']}']"
+    await page.wait_for_selector(f"{card}[data-state=open]")
+    late = f".card[data-task='{overdue['id']}']"
+    await page.wait_for_selector(f"{late}.overdue")
+    assert "overdue" in (await page.text_content(f"{late} .due") or "")
+    # another team's task never reaches this page
+    assert await page.locator(f".card[data-task='{other['id']}']").count() == 0
+    # the most urgent (overdue) card comes first
+    assert await page.locator(".card").first.get_attribute("data-task") == str(overdue["id"])
+    await page.screenshot(path=str(artifacts / "team-phone-390x844.png"), full_page=True)
+
+    await page.click(f"{card} .move-accept")
+    await page.wait_for_selector(f"{card}[data-state=accepted]")
+    await page.click(f"{card} .move-start")
+    await page.wait_for_selector(f"{card}[data-state=in_progress]")
+    await page.click(f"{card} .comment")
+    await page.fill("dialog.comment-dialog textarea", "Deux agents en place")
+    await page.click("dialog.comment-dialog button[type=submit]")
+    await page.wait_for_selector("dialog.comment-dialog", state="detached")
+    await page.click(f"{card} .move-complete")
+    await page.wait_for_selector(f"{card}[data-state=done]")
+
+    async with ui_server.client(manager) as client:
+        detail = (await client.get(f"/api/tasks/{task['id']}")).json()
+    assert detail["state"] == "done"
+    assert detail["assignee"] is not None
+    assert any(h.get("comment") == "Deux agents en place" for h in detail["history"]), detail["history"]
