@@ -171,3 +171,60 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    role: Role | None = None,
+    teams: list[str] | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    now: datetime,
+) -> User:
+    """Change a user; deactivating one also revokes their tokens at once."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError(f"no user {user_id}")
+    if role is not None:
+        user.role = role
+    if teams is not None:
+        user.teams = list(teams)
+    if Role(user.role) == Role.TEAM and not user.teams:
+        raise AuthError("a team member needs at least one team")
+    if password is not None:
+        user.password_hash = hash_password(password)
+    if active is not None:
+        user.active = active
+        if not active:
+            revoke_user_tokens(session, user_id, now=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def revoke_user_tokens(session: Session, user_id: int, *, now: datetime) -> int:
+    rows = session.exec(
+        select(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at == None)  # noqa: E711
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+    return len(rows)
+
+
+def service_tokens(session: Session, kind: TokenKind) -> list[AuthToken]:
+    """Screen tokens or ingest keys (not staff sessions), newest first."""
+    query = select(AuthToken).where(AuthToken.kind == kind, AuthToken.user_id == None)  # noqa: E711
+    return list(session.exec(query.order_by(AuthToken.id.desc())).all())  # type: ignore[union-attr]
+
+
+def revoke_service_token(session: Session, token_id: int, kind: TokenKind, *, now: datetime) -> AuthToken:
+    row = session.get(AuthToken, token_id)
+    if row is None or row.kind != kind or row.user_id is not None:
+        raise AuthError(f"no {kind.value} token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        session.add(row)
+    return row

@@ -39,6 +39,11 @@ def engine_state_key(shard: int) -> str:
     return f"{PREFIX}engine:{{{shard}}}"
 
 
+def login_failures_key(scope: str, who: str) -> str:
+    """Failed sign-ins of one user (``scope`` "user") or one client address ("addr"), expiring."""
+    return f"{PREFIX}login:fail:{scope}:{who}"
+
+
 def history_key(series: str) -> str:
     """Downsampled history of one series (``source|metric``) for sparklines and backtests."""
     return f"{PREFIX}history:{series}"

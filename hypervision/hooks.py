@@ -20,6 +20,8 @@ MoveHook = Callable[[Session, Sequence[AppliedMove], datetime], Publication]
 # "module:function" of each hook, run in this order.
 MOVE_HOOKS: list[str] = [
     "hypervision.cap_store:cap_from_moves",
+    "hypervision.logbook:entries_from_moves",  # before tasks: the alert is logged before its tasks
+    "hypervision.task_store:tasks_from_moves",
 ]
 
 

@@ -81,3 +81,7 @@ Manager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 Ingester = Annotated[Principal, Depends(require_roles(Role.INGEST, Role.ADMIN))]
 Staff = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.OPERATOR, Role.TEAM))]
+# Control-room staff who read the logbook (not field teams, not wall screens).
+ControlRoom = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.OPERATOR))]
+# Who works on tasks: field teams (their own teams' tasks only, checked per task) and managers.
+TaskWorker = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.TEAM))]
