@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from hypervision import __version__
@@ -95,6 +96,8 @@ def create_app(
         app.include_router(module.router)
     for module in (cap_api,):  # public publishing: no token, public data only
         app.include_router(module.router)
+    # The team view's short address, for phones (the page itself is ui/team.html).
+    app.add_api_route("/team", lambda: FileResponse(UI_DIR / "team.html"), include_in_schema=False)
     app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
     return app
 
