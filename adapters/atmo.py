@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import Any, TypeVar
 
 from adapters.errors import AdapterError
 from adapters.payload import (
+    Context,
     Payload,
     as_list,
     as_obj,
@@ -20,6 +22,7 @@ from adapters.payload import (
     point,
     timestamp,
 )
+from hypervision.domain import Reading
 
 T = TypeVar("T")
 
@@ -103,3 +106,18 @@ def todays(
 
         keep_going(rejects, dated)
     return [feature for dated in groups.values() for _, feature in current(dated, now, tz)]
+
+
+FeatureParser = Callable[[Context, datetime, dict[str, Any], dict[str, Any] | None, str], list[Reading]]
+
+
+def parse_today(
+    payload: Payload, *, ctx: Context, rejects: list[AdapterError] | None, feature: FeatureParser
+) -> list[Reading]:
+    """Read each zone's feature due today with ``feature(ctx, due, properties, geometry, path)``."""
+    out: list[Reading] = []
+    for due, props, geometry, path in todays(
+        payload, now=ctx.received_at, tz=ctx.tz, key=zone_code, rejects=rejects
+    ):
+        out.extend(keep_going(rejects, partial(feature, ctx, due, props, geometry, path)))
+    return out

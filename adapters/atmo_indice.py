@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from adapters import atmo
 from adapters.errors import AdapterError
 from adapters.http import fetch
-from adapters.payload import Context, Payload, integer, join, keep_going, need
+from adapters.payload import Context, Payload, integer, join, need
 from adapters.source import SourceConfig
 from hypervision.domain import AttrValue, Domain, Reading
 
@@ -35,7 +34,7 @@ SUB_INDICES = {
 __all__ = ["KIND", "fetch", "parse"]
 
 
-def _feature(ctx: Context, props: dict[str, Any], geometry: Any, path: str, due: datetime) -> list[Reading]:
+def _feature(ctx: Context, due: datetime, props: dict[str, Any], geometry: Any, path: str) -> list[Reading]:
     zone = atmo.zone_code(props, path)
     code = integer(need(props, "code_qual", path), join(path, "code_qual"), lo=0, hi=7)
     if code == 0:
@@ -87,9 +86,4 @@ def parse(
 ) -> list[Reading]:
     """Today's index per zone; ``date_ech`` is epoch ms (ArcGIS) or an ISO date (Atmo Data API)."""
     ctx = Context.of(source, received_at=received_at, default_prefix=KIND, default_domain=Domain.AIR)
-    out: list[Reading] = []
-    for due, props, geometry, path in atmo.todays(
-        payload, now=received_at, tz=ctx.tz, key=atmo.zone_code, rejects=rejects
-    ):
-        out.extend(keep_going(rejects, partial(_feature, ctx, props, geometry, path, due)))
-    return out
+    return atmo.parse_today(payload, ctx=ctx, rejects=rejects, feature=_feature)

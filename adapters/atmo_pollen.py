@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from adapters import atmo
 from adapters.errors import AdapterError
 from adapters.http import fetch
-from adapters.payload import Context, Payload, integer, join, keep_going, need
+from adapters.payload import Context, Payload, integer, join, need
 from adapters.source import SourceConfig
 from hypervision.domain import AttrValue, Domain, Reading
 
@@ -89,9 +88,4 @@ def parse(
 ) -> list[Reading]:
     """Today's indices per zone (the layer also holds the next days' forecasts)."""
     ctx = Context.of(source, received_at=received_at, default_prefix=KIND, default_domain=Domain.POLLEN)
-    out: list[Reading] = []
-    for due, props, geometry, path in atmo.todays(
-        payload, now=received_at, tz=ctx.tz, key=atmo.zone_code, rejects=rejects
-    ):
-        out.extend(keep_going(rejects, partial(_feature, ctx, due, props, geometry, path)))
-    return out
+    return atmo.parse_today(payload, ctx=ctx, rejects=rejects, feature=_feature)

@@ -11,7 +11,7 @@ from adapters.errors import AdapterError
 from adapters.http import fetch
 from adapters.payload import Context, Payload, join, number, text
 from adapters.source import SourceConfig
-from hypervision.domain import AttrValue, Domain, Reading
+from hypervision.domain import Domain, Reading
 
 KIND = "fiware_lighting"
 TYPES = {"Streetlight", "StreetlightGroup", "StreetlightControlCabinet"}
@@ -49,47 +49,28 @@ def _enum(entity: dict[str, Any], name: str, allowed: set[str], path: str) -> st
 
 def _entity(ctx: Context, entity: dict[str, Any], path: str, key: str | None) -> list[Reading]:
     kind = str(entity["type"])
-    observed, time_attr = ngsi.observed_at(entity, path, ctx)
-    lat, lon = ngsi.location(entity, path)
-    attrs: dict[str, AttrValue] = {"entity_type": kind, "time_from": time_attr}
-    out: list[Reading] = []
-
-    def add(metric: str, value: float | str, unit: str) -> None:
-        out.append(
-            ctx.reading(
-                entity=key,
-                metric=metric,
-                value=value,
-                unit=unit,
-                observed_at=observed,
-                path=join(path, metric),
-                lat=lat,
-                lon=lon,
-                attrs=attrs,
-            )
-        )
-
+    out = ngsi.batch(ctx, entity, path, key, entity_type=kind)
     if kind != "StreetlightControlCabinet":
         power = _enum(entity, "powerState", POWER_STATES, path)
         if power is not None:
-            add("powerState", power, "")
+            out.add("powerState", power, "")
     if kind == "Streetlight":
         status = _enum(entity, "status", LAMP_STATUSES, path)
         if status is not None:
-            add("status", status, "")
-            add("lampFailure", status in LAMP_FAILED, "")
+            out.add("status", status, "")
+            out.add("lampFailure", status in LAMP_FAILED, "")
     if kind == "StreetlightControlCabinet":
         mode, _ = ngsi.attr(entity, "workingMode")
         if mode is not None:
-            add("workingMode", text(mode, join(path, "workingMode")), "")
+            out.add("workingMode", text(mode, join(path, "workingMode")), "")
     for name, unit in NUMERIC[kind].items():
         value, _ = ngsi.attr(entity, name)
         if value is not None:
             lo, hi = BOUNDS.get(name, (0.0, None))
-            add(name, number(value, join(path, name), lo=lo, hi=hi), unit)
-    if not out:
+            out.add(name, number(value, join(path, name), lo=lo, hi=hi), unit)
+    if not out.readings:
         raise AdapterError(f"the {kind} carries no state or measurement", field=path or None)
-    return out
+    return out.readings
 
 
 def parse(
@@ -100,11 +81,13 @@ def parse(
     rejects: list[AdapterError] | None = None,
 ) -> list[Reading]:
     """One entity or an array; a group or cabinet without a timestamp is dated ``received_at``."""
-    ctx = Context.of(source, received_at=received_at, default_prefix=KIND, default_domain=Domain.LIGHTING)
     return ngsi.parse_entities(
         payload,
-        ctx=ctx,
-        types=TYPES,
+        received_at=received_at,
+        source=source,
         rejects=rejects,
-        parse_entity=lambda entity, path, key: _entity(ctx, entity, path, key),
+        kind=KIND,
+        domain=Domain.LIGHTING,
+        types=TYPES,
+        parse_entity=_entity,
     )

@@ -26,33 +26,10 @@ def _entity(ctx: Context, entity: dict[str, Any], path: str, key: str | None) ->
     risk = text(value, where)
     if risk not in RISK_LEVELS:
         raise AdapterError(f"allergenRisk must be one of {list(RISK_LEVELS)}", field=where)
-    observed, time_attr = ngsi.observed_at(entity, path, ctx)
-    lat, lon = ngsi.location(entity, path)
-    attrs = {"time_from": time_attr}
-    return [
-        ctx.reading(
-            entity=key,
-            metric="allergenRisk",
-            value=risk,
-            unit="",
-            observed_at=observed,
-            path=where,
-            lat=lat,
-            lon=lon,
-            attrs=attrs,
-        ),
-        ctx.reading(
-            entity=key,
-            metric="allergenRiskLevel",
-            value=RISK_LEVELS[risk],
-            unit="level",
-            observed_at=observed,
-            path=where,
-            lat=lat,
-            lon=lon,
-            attrs=attrs,
-        ),
-    ]
+    out = ngsi.batch(ctx, entity, path, key)
+    out.add("allergenRisk", risk, "")
+    out.add("allergenRiskLevel", RISK_LEVELS[risk], "level")
+    return out.readings
 
 
 def parse(
@@ -62,11 +39,14 @@ def parse(
     source: SourceConfig | None = None,
     rejects: list[AdapterError] | None = None,
 ) -> list[Reading]:
-    ctx = Context.of(source, received_at=received_at, default_prefix=KIND, default_domain=Domain.POLLEN)
+    """One AeroAllergenObserved entity or an array of them."""
     return ngsi.parse_entities(
         payload,
-        ctx=ctx,
-        types={"AeroAllergenObserved"},
+        received_at=received_at,
+        source=source,
         rejects=rejects,
-        parse_entity=lambda entity, path, key: _entity(ctx, entity, path, key),
+        kind=KIND,
+        domain=Domain.POLLEN,
+        types={"AeroAllergenObserved"},
+        parse_entity=_entity,
     )

@@ -19,44 +19,24 @@ __all__ = ["KIND", "fetch", "parse"]
 
 
 def _entity(ctx: Context, entity: dict[str, Any], path: str, key: str | None) -> list[Reading]:
-    observed, time_attr = ngsi.observed_at(entity, path, ctx)
-    lat, lon = ngsi.location(entity, path)
-    attrs: dict[str, AttrValue] = {"time_from": time_attr}
     emptied, _ = ngsi.attr(entity, "dateLastEmptying")
-    if isinstance(emptied, str):
-        attrs["date_last_emptying"] = emptied[:40]
-    out: list[Reading] = []
-
-    def add(metric: str, value: float | str, unit: str) -> None:
-        out.append(
-            ctx.reading(
-                entity=key,
-                metric=metric,
-                value=value,
-                unit=unit,
-                observed_at=observed,
-                path=join(path, metric),
-                lat=lat,
-                lon=lon,
-                attrs=attrs,
-            )
-        )
-
+    extra: dict[str, AttrValue] = {"date_last_emptying": emptied[:40]} if isinstance(emptied, str) else {}
+    out = ngsi.batch(ctx, entity, path, key, **extra)
     level, _ = ngsi.attr(entity, "fillingLevel")
     if level is not None:
-        add("fillingLevel", number(level, join(path, "fillingLevel"), lo=0, hi=1), "")
+        out.add("fillingLevel", number(level, join(path, "fillingLevel"), lo=0, hi=1), "")
     temperature, _ = ngsi.attr(entity, "temperature")
     if temperature is not None:
-        add("temperature", number(temperature, join(path, "temperature"), lo=-60, hi=1000), "°C")
+        out.add("temperature", number(temperature, join(path, "temperature"), lo=-60, hi=1000), "°C")
     status, _ = ngsi.attr(entity, "status")
     if status is not None:
         state = text(status, join(path, "status"))
         if state not in STATUSES:
             raise AdapterError(f"status must be one of {sorted(STATUSES)}", field=join(path, "status"))
-        add("status", state, "")
-    if not out:
+        out.add("status", state, "")
+    if not out.readings:
         raise AdapterError("the container carries no fillingLevel, temperature or status", field=path or None)
-    return out
+    return out.readings
 
 
 def parse(
@@ -66,11 +46,14 @@ def parse(
     source: SourceConfig | None = None,
     rejects: list[AdapterError] | None = None,
 ) -> list[Reading]:
-    ctx = Context.of(source, received_at=received_at, default_prefix=KIND, default_domain=Domain.WASTE)
+    """One WasteContainer entity or an array of them; undated containers are dated at arrival."""
     return ngsi.parse_entities(
         payload,
-        ctx=ctx,
-        types={"WasteContainer"},
+        received_at=received_at,
+        source=source,
         rejects=rejects,
-        parse_entity=lambda entity, path, key: _entity(ctx, entity, path, key),
+        kind=KIND,
+        domain=Domain.WASTE,
+        types={"WasteContainer"},
+        parse_entity=_entity,
     )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.errors import AdapterError
-from adapters.payload import Context, Payload, as_obj, each, join, load_json, point, timestamp
-from hypervision.domain import Reading
+from adapters.payload import Batch, Context, Payload, as_obj, each, join, load_json, point, timestamp
+from hypervision.domain import AttrValue, Domain, Reading
+
+if TYPE_CHECKING:
+    from adapters.source import SourceConfig
 
 # Attributes that say when an observation was made, in the order they are trusted.
 TIME_ATTRS = ("dateObserved", "observationDateTime", "dateModified")
@@ -61,15 +64,25 @@ def location(entity: dict[str, Any], path: str) -> tuple[float | None, float | N
     return None, None  # lines and polygons (a street, a group) have no single point
 
 
+EntityParser = Callable[[Context, dict[str, Any], str, str | None], list[Reading]]
+
+
 def parse_entities(
     payload: Payload,
     *,
-    ctx: Context,
-    types: set[str],
+    received_at: datetime,
+    source: SourceConfig | None,
     rejects: list[AdapterError] | None,
-    parse_entity: Callable[[dict[str, Any], str, str | None], list[Reading]],
+    kind: str,
+    domain: Domain,
+    types: set[str],
+    parse_entity: EntityParser,
 ) -> list[Reading]:
-    """Parse one entity or an array of them; an array labels each reading with the entity id."""
+    """Parse one entity or an array of them; an array labels each reading with the entity id.
+
+    ``parse_entity(ctx, entity, path, key)`` reads one entity; ``key`` is None for a lone entity.
+    """
+    ctx = Context.of(source, received_at=received_at, default_prefix=kind, default_domain=domain)
     doc = load_json(payload)
     single = isinstance(doc, dict)
     items = [doc] if single else doc
@@ -81,8 +94,15 @@ def parse_entities(
         kind = entity.get("type")
         if not isinstance(kind, str) or kind not in types:
             raise AdapterError(f"entity type must be one of {sorted(types)}", field=join(path, "type"))
-        return parse_entity(entity, path, None if single else short_id(entity, path))
+        return parse_entity(ctx, entity, path, None if single else short_id(entity, path))
 
     if single:
         return one(doc, "")
     return each(items, "", rejects, one)
+
+
+def batch(ctx: Context, entity: dict[str, Any], path: str, key: str | None, **attrs: AttrValue) -> Batch:
+    """A batch for one entity: dated by its observation attribute and placed at its point."""
+    observed, time_attr = observed_at(entity, path, ctx)
+    lat, lon = location(entity, path)
+    return Batch(ctx, key, observed, path, lat, lon, {"time_from": time_attr, **attrs})

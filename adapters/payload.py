@@ -259,6 +259,37 @@ class Context:
             raise AdapterError(f"invalid reading ({where}): {first['msg']}", field=path) from err
 
 
+@dataclass
+class Batch:
+    """Readings of one entity at one time: ``add`` only says what differs (metric, value, unit)."""
+
+    ctx: Context
+    entity: str | None
+    observed_at: datetime
+    path: str
+    lat: float | None = None
+    lon: float | None = None
+    attrs: Mapping[str, AttrValue] = field(default_factory=dict)
+    readings: list[Reading] = field(default_factory=list)
+
+    def add(
+        self, metric: str, value: float | str, unit: str, *, extra: Mapping[str, AttrValue] | None = None
+    ) -> None:
+        self.readings.append(
+            self.ctx.reading(
+                entity=self.entity,
+                metric=metric,
+                value=value,
+                unit=unit,
+                observed_at=self.observed_at,
+                path=join(self.path, metric),
+                lat=self.lat,
+                lon=self.lon,
+                attrs={**self.attrs, **(extra or {})},
+            )
+        )
+
+
 def each(
     items: list[Any],
     path: str,

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from adapters.simulator.feeds import demo_sources, render_feeds
 from adapters.source import SourceConfig
 from hypervision.api import sources as sources_api
 from hypervision.api.deps import get_principal
@@ -230,3 +231,50 @@ async def test_api_lists_every_source_with_health() -> None:
         assert body[0]["last_error"] == "light:talq: HTTP 500 from the feed"
         del app.state.coordinator
         assert (await http.get("/api/sources")).json() == []
+
+
+async def test_demo_territory_every_source_healthy_and_a_stopped_feed_turns_stale() -> None:
+    """The acceptance path without sockets: simulator feeds → real fetch and parsers → health."""
+    stopped: set[str] = set()
+    clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+
+    def simulator(request: httpx.Request) -> httpx.Response:
+        feeds = render_feeds(clock.now, scenario="normal-day")
+        feed = feeds.get(request.url.path)
+        if feed is None or request.url.path in stopped:
+            return httpx.Response(404)
+        return httpx.Response(200, content=feed.body, headers={"content-type": feed.content_type})
+
+    sinks = Sinks()
+    sources = demo_sources("http://sim.test", interval_s=30)
+    coordinator = Coordinator(
+        sources,
+        client=httpx.AsyncClient(transport=httpx.MockTransport(simulator)),
+        publish=sinks.publish,
+        dead_letter=sinks.dead_letter,
+        clock=clock,
+        sleep=sinks.sleep,
+    )
+    for source in sources:
+        await coordinator.poll(source.id)
+    health = {h.id: h for h in coordinator.health()}
+    assert all(h.ok and h.last_readings > 0 for h in health.values()), [
+        h for h in health.values() if not h.ok
+    ]
+    assert sinks.dead == []
+    assert {r.domain.value for batch in sinks.published for r in batch} == {
+        "air",
+        "pollen",
+        "lighting",
+        "waste",
+        "mask_drive",
+        "hospital",
+    }
+    stopped.add("/waste/counters.json")
+    for _ in range(4):
+        clock.advance(seconds=30)
+        for source in sources:
+            await coordinator.poll(source.id)
+    health = {h.id: h for h in coordinator.health()}
+    assert health["waste:counters"].stale and health["waste:counters"].consecutive_failures == 4
+    assert [h.id for h in health.values() if not h.ok] == ["waste:counters"]
