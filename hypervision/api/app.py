@@ -33,6 +33,7 @@ from hypervision.api import (
 from hypervision.api import cap as cap_api
 from hypervision.api import logbook as logbook_api
 from hypervision.api import metrics as metrics_route
+from hypervision.api import opendata as opendata_api
 from hypervision.api.limits import BodySizeLimit
 from hypervision.api.request_id import RequestIdMiddleware
 from hypervision.config import Settings
@@ -94,7 +95,7 @@ def create_app(
         app.include_router(module.router)
     for module in (alert_actions, silences, tasks, logbook_api, users, keys):
         app.include_router(module.router)
-    for module in (cap_api,):  # public publishing: no token, public data only
+    for module in (cap_api, opendata_api):  # public publishing: no token, public data only
         app.include_router(module.router)
     # The team view's short address, for phones (the page itself is ui/team.html).
     app.add_api_route("/team", lambda: FileResponse(UI_DIR / "team.html"), include_in_schema=False)
