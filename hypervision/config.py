@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     sources_file: Path | None = None
     retention_days: int = 90
 
+    # Pushed feeds (docs/lorawan.md, docs/asterisk.md); unset hosts/paths: the feed is off
+    mqtt_host: str | None = Field(default=None, description="ChirpStack MQTT broker")
+    mqtt_port: int = 1883
+    mqtt_topic: str = "application/+/device/+/event/up"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    ami_host: str | None = Field(default=None, description="Asterisk manager interface of the helpline")
+    ami_port: int = 5038
+    ami_username: str = "hypervision"
+    ami_secret: SecretStr | None = None
+    ami_interval_s: float = Field(default=15.0, gt=0)
+    call_line_source: str = Field(default="call_line:queue", description="queue q becomes source `{this}:q`")
+    call_line_zone: str | None = None
+    queue_log_path: Path | None = Field(default=None, description="Asterisk queue_log to follow")
+
     # Operations (docs/operations.md)
     metrics_token: SecretStr | None = Field(
         default=None, description="set: /metrics needs `Authorization: Bearer <token>`"
