@@ -19,12 +19,17 @@ from typing import Any
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from redis.asyncio import Redis
 
 from adapters.errors import AdapterError
 from adapters.http import FetchError
 from adapters.registry import KINDS, Adapter, adapter_for
 from adapters.source import SourceConfig
+from hypervision import bus, events
+from hypervision.config import Settings
 from hypervision.domain import Reading
+from hypervision.events import Event, MirrorSet, Publication
+from hypervision.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
@@ -285,3 +290,29 @@ class Coordinator:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+
+
+def health_publication(health: SourceHealth) -> Publication:
+    """A source's health as the ``source.health`` event and its mirror in ``hv:sources:health``."""
+    data = health.as_dict()
+    return Publication(
+        events=[Event("source.health", "sources", data)],
+        mirror=[MirrorSet(bus.SOURCES_HEALTH_KEY, health.id, data)],
+    )
+
+
+def bus_sinks(redis: Redis, settings: Settings, clock: Clock) -> tuple[Publish, DeadLetter, OnHealth]:
+    """The coordinator's sinks on the bus: readings to their shards, rejects to ``hv:deadletter``,
+    health changes to the events stream (so a stale source shows on the wall screens)."""
+    ingestor = Ingestor(redis, settings)
+
+    async def publish(readings: list[Reading]) -> None:
+        await ingestor.accept(readings)
+
+    async def dead_letter(source: str, reason: str, raw: bytes) -> None:
+        await ingestor.reject(source=source, reason=reason, raw=raw, at=clock())
+
+    async def on_health(health: SourceHealth) -> None:
+        await events.publish(redis, health_publication(health), events_maxlen=settings.events_maxlen)
+
+    return publish, dead_letter, on_health

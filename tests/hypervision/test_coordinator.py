@@ -15,10 +15,11 @@ from fastapi import FastAPI
 
 from adapters.simulator.feeds import demo_sources, render_feeds
 from adapters.source import SourceConfig
+from hypervision import bus
 from hypervision.api import sources as sources_api
 from hypervision.api.deps import get_principal
 from hypervision.auth import Principal
-from hypervision.coordinator import Coordinator, SourceHealth
+from hypervision.coordinator import Coordinator, SourceHealth, bus_sinks
 from hypervision.domain import Reading
 from hypervision.models.user import Role, TokenKind
 from tests.support import FakeClock
@@ -278,3 +279,38 @@ async def test_demo_territory_every_source_healthy_and_a_stopped_feed_turns_stal
     health = {h.id: h for h in coordinator.health()}
     assert health["waste:counters"].stale and health["waste:counters"].consecutive_failures == 4
     assert [h.id for h in health.values() if not h.ok] == ["waste:counters"]
+
+
+async def test_bus_sinks_write_readings_dead_letters_and_health_to_redis(redis, settings) -> None:
+    """With the real Redis: readings reach their shards, a broken feed its dead letter and health event."""
+    clock = FakeClock(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    publish, dead_letter, on_health = bus_sinks(redis, settings, clock)
+    answers = {"/ok": httpx.Response(200, content=TALQ), "/bad": httpx.Response(200, content=b"<html>oops")}
+    good = SOURCE.model_copy(update={"id": "light:good", "url": "http://gw.test/ok"})
+    bad = SOURCE.model_copy(update={"id": "light:bad", "url": "http://gw.test/bad"})
+    coordinator = Coordinator(
+        [good, bad],
+        client=httpx.AsyncClient(transport=httpx.MockTransport(lambda r: answers[r.url.path])),
+        publish=publish,
+        dead_letter=dead_letter,
+        on_health=on_health,
+        clock=clock,
+    )
+    await coordinator.poll("light:good")
+    await coordinator.poll("light:bad")
+    stored = [
+        bus.decode_reading(fields[bus.READING_FIELD])
+        for shard in range(settings.reading_shards)
+        for _id, fields in await redis.xrange(bus.readings_stream(shard))
+    ]
+    assert len(stored) == 6 and {r.metric for r in stored} >= {"activePower", "lampFailure"}
+    letters = await redis.xrange(bus.DEADLETTER_STREAM)
+    assert len(letters) == 1
+    fields = letters[0][1]
+    assert fields[b"source"] == b"light:bad"
+    assert fields[b"reason"].startswith(b"light:bad: malformed JSON")
+    assert fields[b"raw"] == b"<html>oops"
+    mirrored = bus.loads(await redis.hget(bus.SOURCES_HEALTH_KEY, "light:bad"))
+    assert (mirrored["consecutive_failures"], mirrored["ok"]) == (1, False)
+    entries = await redis.xrange(bus.EVENTS_STREAM)
+    assert [(f[b"type"], f[b"topic"]) for _id, f in entries] == [(b"source.health", b"sources")]
