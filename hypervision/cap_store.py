@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from alerts.action import CAP_SEVERITY, CapAction
 from alerts.lifecycle import AlertEvent
-from hypervision import cap
+from hypervision import cap, silence_store
 from hypervision.alert_store import AppliedMove
 from hypervision.config import Settings, get_settings
 from hypervision.domain import AlertState, Severity
@@ -110,8 +110,14 @@ def _publish(session: Session, move: AppliedMove, now: datetime, publisher: Publ
     kind = decide(move, action, last)
     if kind is None:
         return None
+    labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+    if kind != "Cancel" and silence_store.silenced_by(session, labels, now):
+        # A manager silenced it (a faulty sensor, a test): the public is not warned either. Withdrawing
+        # a warning already out is always allowed, so Cancel goes through.
+        log.info("public alert %s is silenced: no CAP %s", alert["id"], kind)
+        return None
     if action is not None:
-        info = _info_of(action)
+        info = info_of(action)
     elif last is not None:
         info = dict(last.info)
     else:
@@ -135,7 +141,7 @@ def _publish(session: Session, move: AppliedMove, now: datetime, publisher: Publ
         urgency=info["urgency"],
         severity=severity,
         certainty=info["certainty"],
-        texts=_texts(info),
+        texts=texts_of(info),
         area=area_for(zone, publisher.zones),
         sender_name=publisher.sender_name,
         references=tuple(cap.Reference(publisher.sender, m.identifier, m.sent_text) for m in earlier),
@@ -169,7 +175,7 @@ def _identifier(alert: dict[str, Any], seq: int) -> str:
     return f"hv-{opened:%Y%m%dT%H%M%SZ}-{alert['id']}-{seq}"
 
 
-def _info_of(action: CapAction) -> dict[str, Any]:
+def info_of(action: CapAction) -> dict[str, Any]:
     texts = {"fr": _text(action.fr)}
     if action.en is not None:
         texts["en"] = _text(action.en)
@@ -186,7 +192,7 @@ def _text(text: Any) -> dict[str, str]:
     return {"headline": text.headline, "description": text.description, "instruction": text.instruction}
 
 
-def _texts(info: dict[str, Any]) -> tuple[cap.InfoText, ...]:
+def texts_of(info: dict[str, Any]) -> tuple[cap.InfoText, ...]:
     out = []
     for lang in ("fr", "en"):
         words = info.get(lang)

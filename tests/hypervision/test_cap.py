@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlmodel import Session, col, select
 
 from adapters.simulator.world import ZONES
-from alerts.engine import AlertChange, Engine
+from alerts.engine import AlertChange, Engine, cap_action
 from alerts.lifecycle import AlertEvent
-from alerts.loader import load_rules
-from hypervision import alert_store, cap, cap_store
+from alerts.loader import DEFAULT_RULES, load_rules
+from alerts.schema import Matcher
+from hypervision import alert_store, cap, cap_store, silence_store
 from hypervision.config import Settings
 from hypervision.db import create_schema, make_engine, session_scope
 from hypervision.domain import Reading
@@ -146,6 +147,32 @@ def test_the_atom_index_links_each_message() -> None:
     link = root.find("a:entry/a:link", ATOM)
     assert link is not None and link.get("href") == "http://h/a/hv-1.xml"
     assert link.get("type") == "application/cap+xml"
+
+
+def test_every_public_rule_shipped_renders_a_valid_warning() -> None:
+    shipped = [r for r in load_rules([DEFAULT_RULES]).rules if r.public]
+    assert shipped, "the shipped rule set has public rules"
+    context = {
+        "value": 4.0,
+        "unit": "",
+        "source": "s",
+        "zone": "valmont-centre",
+        "observed_at": "30/11/2026 09:00",
+    }
+    for rule in shipped:
+        for msg_type in ("Alert", "Update", "Cancel"):
+            action = cap_action(rule.cap, msg_type, rule.severity, context)
+            info = cap_store.info_of(action)
+            message = _message(
+                msg_type,
+                category=info["category"],
+                event=info["event"],
+                urgency=info["urgency"],
+                certainty=info["certainty"],
+                severity=action.severity,
+                texts=cap_store.texts_of(info),
+            )
+            valid(cap.build_document(message, PARIS))
 
 
 # -- zones ---------------------------------------------------------------------------------------
@@ -276,6 +303,24 @@ def test_a_manager_resolving_a_public_alert_cancels_its_warning(db: SqlEngine) -
     root = valid(published[0].xml)
     assert texts(root, "cap:sent") == ["2026-11-30T10:00:00+01:00"]
     assert texts(root, "cap:info/cap:headline")[0] == "Fin d'alerte : Pic de pollution aux particules PM10"
+
+
+def test_a_silenced_public_alert_warns_nobody_until_the_silence_ends(db: SqlEngine) -> None:
+    engine = Engine(load_rules([RULES]))
+    t0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    with session_scope(db) as session:
+        silence_store.create(
+            session,
+            matchers=[Matcher(label="rule", value="air.pm10.peak")],
+            duration=timedelta(minutes=15),
+            reason="capteur en maintenance",
+            actor="manager",
+            now=t0,
+        )
+    _, first = _step(db, engine, 63.0, t0, "1-0")
+    _, later = _step(db, engine, 95.0, t0 + timedelta(minutes=20), "2-0")
+    # the room saw both moves; the public hears of the alert once the silence is over
+    assert first == [] and [k for k, _ in later] == ["Alert"]
 
 
 def test_a_rule_not_marked_public_publishes_nothing(db: SqlEngine) -> None:
