@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from alerts.condition import Leaf, Node, compile_condition, needs_tick
 from alerts.schedule import DEFAULT_LOCATION
 from alerts.schema import Rule
+from alerts.template import names_in
 from hypervision.domain import Reading, Severity
 
 INDEX_LABELS = ("domain", "source", "metric", "zone")
@@ -34,6 +35,15 @@ class CompiledRule:
         self.subject_labels = (
             ("domain", *self.group_by) if {"source", "metric"} & set(self.group_by) else self.group_by
         )
+        texts = [rule.title, rule.description]
+        texts += [text for task in rule.actions.tasks for text in (task.title, task.details)]
+        if rule.cap is not None:
+            for lang in (rule.cap.fr, rule.cap.en):
+                if lang is not None:
+                    texts += [lang.headline, lang.description, lang.instruction]
+        self.template_names = names_in(*texts)
+        kinds = {("domain", "source", "metric"): "series", ("domain", "source"): "source", ("zone",): "zone"}
+        self.subject_kind: str | None = kinds.get(tuple(self.subject_labels))
         self.tick = needs_tick(self.when) or (self.clear is not None and needs_tick(self.clear))
         self.tick = self.tick or any(needs_tick(node) for _, node in self.levels)
         # Plain threshold rules need no memory while quiet: only these rules persist series data.

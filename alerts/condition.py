@@ -61,6 +61,8 @@ class Leaf:
         self.source = _glob(node.source or sel.source)
         self.zone = _glob(sel.zone)
         self.attrs = {**sel.attrs, **node.attrs}
+        # Most leaves select by domain and metric only, which the engine's index already did.
+        self.filtered = bool(self.source is not None or self.zone is not None or self.attrs)
 
     def matches(self, reading: Reading) -> bool:
         if self.source is not None and not self.source.match(reading.source):

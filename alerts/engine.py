@@ -53,7 +53,7 @@ class Engine:
                 per_key.setdefault(key, []).append(leaf)
             for key, leaves in per_key.items():
                 self._index.setdefault(key, []).append((cr, tuple(leaves)))
-        self._lookup: dict[tuple[str, str], list[tuple[CompiledRule, tuple[Leaf, ...]]]] = {}
+        self._lookup: dict[tuple[str, str], list[tuple[CompiledRule, tuple[Leaf, ...], bool]]] = {}
         self._tick_rules = [cr for cr in self._compiled.values() if cr.tick]
         self._subjects: dict[tuple[str, tuple[str, ...]], Subject] = {}
         self._by_rule: dict[str, dict[str, Subject]] = {rid: {} for rid in self._compiled}
@@ -64,29 +64,37 @@ class Engine:
 
     def on_reading(self, reading: Reading, now: datetime) -> list[AlertChange]:
         """Feed one reading; `now` is the processing time (the reading's own time drives windows)."""
-        candidates = self._candidates(reading.domain.value, reading.metric)
+        domain = reading.domain.value
+        candidates = self._candidates(domain, reading.metric)
         if not candidates:
             return []
         t = reading.observed_at.timestamp()
         nowt = now.timestamp()
+        series_key = f"{reading.source}|{reading.metric}"
+        # The subject tuples of the common groupings, built once per reading, not once per rule.
+        by_kind = {
+            "series": (domain, reading.source, reading.metric),
+            "source": (domain, reading.source),
+            "zone": (reading.zone,) if reading.zone is not None else None,
+        }
         out: list[AlertChange] = []
-        for cr, leaves in candidates:
-            matched = [leaf for leaf in leaves if leaf.matches(reading)]
+        for cr, leaves, filtered in candidates:
+            matched = [leaf for leaf in leaves if leaf.matches(reading)] if filtered else leaves
             if not matched:
                 continue
-            subject_values = cr.subject_of(reading)
+            kind = cr.subject_kind
+            subject_values = by_kind[kind] if kind is not None else cr.subject_of(reading)
             if subject_values is None:
                 continue
-            subject = self._subject(cr, subject_values)
-            ctx = subject.ctx
-            ctx["source"], ctx["metric"], ctx["domain"] = reading.source, reading.metric, reading.domain.value
-            ctx["zone"], ctx["unit"], ctx["value"], ctx["t"] = reading.zone, reading.unit, reading.value, t
+            subject = self._subjects.get((cr.id, subject_values)) or self._subject(cr, subject_values)
+            subject.last = reading
+            subject.last_t = t
             changed = False
             for leaf in matched:
                 per_leaf = subject.series[leaf.index]
-                series = per_leaf.get(reading.key)
+                series = per_leaf.get(series_key)
                 if series is None:
-                    series = per_leaf[reading.key] = leaf.new_series()
+                    series = per_leaf[series_key] = leaf.new_series()
                 elif t < series.t:
                     continue  # late, out-of-order reading: the newer value stands
                 changed = leaf.observe(series, reading, t) or changed
@@ -159,7 +167,7 @@ class Engine:
     def _subjects_iter(self) -> list[Subject]:
         return list(self._subjects.values())
 
-    def _candidates(self, domain: str, metric: str) -> list[tuple[CompiledRule, tuple[Leaf, ...]]]:
+    def _candidates(self, domain: str, metric: str) -> list[tuple[CompiledRule, tuple[Leaf, ...], bool]]:
         key = (domain, metric)
         found = self._lookup.get(key)
         if found is None:
@@ -167,7 +175,9 @@ class Engine:
             for k in (key, (domain, None), (None, metric), (None, None)):
                 for cr, leaves in self._index.get(k, ()):
                     merged.setdefault(cr.id, (cr, []))[1].extend(leaves)
-            found = [(cr, tuple(leaves)) for cr, leaves in merged.values()]
+            found = [
+                (cr, tuple(leaves), any(leaf.filtered for leaf in leaves)) for cr, leaves in merged.values()
+            ]
             if len(self._lookup) >= _INDEX_CACHE_MAX:  # metric names come from outside: bound the cache
                 self._lookup.clear()
             self._lookup[key] = found
@@ -190,7 +200,7 @@ class Engine:
     def _step(self, cr: CompiledRule, s: Subject, nowt: float, now: datetime) -> AlertChange | None:
         witness = Witness()
         holds = cr.when.holds(s.series, nowt, witness)
-        value = witness.value if witness.value is not None else s.ctx.get("value")
+        value = witness.value if witness.value is not None else s.latest_value
         if s.phase == INACTIVE:
             if not holds:
                 return None
@@ -274,8 +284,9 @@ class Engine:
         self._dirty[s.key] = s
         context = self._context(cr, s, value)
         labels = {**cr.rule.labels, **cr.fixed_labels}
-        if s.ctx.get("zone") and "zone" not in cr.subject_labels:
-            labels["zone"] = s.ctx["zone"]  # lets inhibition match per-sensor alerts to their zone
+        zone = s.ctx.get("zone")
+        if zone and "zone" not in cr.subject_labels:
+            labels["zone"] = zone  # lets inhibition match per-sensor alerts to their zone
         labels.update(s.labels)
         labels["rule"] = cr.id  # so silences and inhibition can match a rule by id
         actions = _actions(cr, event, s.severity, context, severity_rose, from_state)
@@ -295,24 +306,22 @@ class Engine:
         )
 
     def _context(self, cr: CompiledRule, s: Subject, value: Any) -> dict[str, object]:
+        """Template values; only the names the rule's templates use are computed."""
+        names = cr.template_names
         ctx = s.ctx
-        context: dict[str, object] = {
-            "value": value,
-            "unit": ctx.get("unit"),
-            "severity": s.severity.value,
-            "rule": cr.id,
-            "source": ctx.get("source"),
-            "metric": ctx.get("metric"),
-            "zone": ctx.get("zone"),
-            "domain": ctx.get("domain"),
-            "observed_at": _local(ctx.get("t")),
-            "since": _local(s.since),
-        }
+        context: dict[str, object] = {"value": value, "severity": s.severity.value, "rule": cr.id}
+        for name in ("unit", "source", "metric", "zone", "domain"):
+            context[name] = ctx.get(name)
+        if "observed_at" in names:
+            context["observed_at"] = _local(ctx.get("t"))
+        if "since" in names:
+            context["since"] = _local(s.since)
         for name, label in {**cr.rule.labels, **s.labels}.items():
             context[f"labels.{name}"] = label
-        for per_leaf in s.series:
-            for key, series in per_leaf.items():
-                context.setdefault(f"values.{key.rsplit('|', 1)[-1]}", series.value)
+        if any(name.startswith("values.") for name in names):
+            for per_leaf in s.series:
+                for key, series in per_leaf.items():
+                    context.setdefault(f"values.{key.rsplit('|', 1)[-1]}", series.value)
         return context
 
 

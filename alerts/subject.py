@@ -9,7 +9,7 @@ import orjson
 from alerts.compiled import CompiledRule, fingerprint
 from alerts.condition import Series
 from alerts.window import Window
-from hypervision.domain import Severity
+from hypervision.domain import Reading, Severity
 
 INACTIVE, PENDING, FIRING = "", "pending", "firing"
 STATE_VERSION = 1
@@ -20,12 +20,14 @@ class Subject:
 
     __slots__ = (
         "clear_since",
-        "ctx",
         "fp",
         "key",
         "labels",
+        "last",
         "last_emit",
+        "last_t",
         "last_value",
+        "loaded_ctx",
         "phase",
         "rule",
         "series",
@@ -46,9 +48,30 @@ class Subject:
         self.severity = rule.rule.severity
         self.last_emit = 0.0
         self.last_value: float | str | None = None
-        # Context of the latest reading, for labels and templates.
-        self.ctx: dict[str, Any] = {}
+        # The latest reading (kept by reference: cheap) gives labels and template values.
+        self.last: Reading | None = None
+        self.last_t = 0.0
+        self.loaded_ctx: dict[str, Any] = {}  # the same, as restored from persisted state
         self.series: list[dict[str, Series]] = [{} for _ in rule.leaves]
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        last = self.last
+        if last is None:
+            return self.loaded_ctx
+        return {
+            "source": last.source,
+            "metric": last.metric,
+            "domain": last.domain.value,
+            "zone": last.zone,
+            "unit": last.unit,
+            "value": last.value,
+            "t": self.last_t,
+        }
+
+    @property
+    def latest_value(self) -> float | str | None:
+        return self.last.value if self.last is not None else self.loaded_ctx.get("value")
 
     @property
     def blank(self) -> bool:
@@ -96,7 +119,7 @@ class Subject:
             subject.severity = Severity(data["severity"])
             subject.last_emit = float(data["last_emit"])
             subject.last_value = data["last_value"]
-            subject.ctx = dict(data["ctx"])
+            subject.loaded_ctx = dict(data["ctx"])
             # A changed condition makes old series data meaningless: keep the alert, drop the data.
             if data["shape"] == rule.shape and len(data["series"]) == len(rule.leaves):
                 for leaf, per_leaf in zip(rule.leaves, data["series"], strict=True):

@@ -52,3 +52,8 @@ def render(text: str, context: Mapping[str, object]) -> str:
         return str(value)
 
     return _PLACEHOLDER.sub(fill, text)
+
+
+def names_in(*texts: str) -> frozenset[str]:
+    """Placeholder names used by these templates (so a change computes only what is shown)."""
+    return frozenset(m.group(1) for text in texts for m in _PLACEHOLDER.finditer(text))
