@@ -9,11 +9,15 @@ from adapters.source import SourceConfig
 
 
 class FetchError(AdapterError):
-    """A fetch failed; ``retryable`` says whether trying again may help (timeouts, 5xx, 429)."""
+    """A fetch failed; ``retryable`` says whether trying again may help (timeouts, 5xx, 429), and
+    ``category`` (timeout, status, too_large, transport, url) labels the failure in metrics."""
 
-    def __init__(self, reason: str, *, source: str | None = None, retryable: bool = True) -> None:
+    def __init__(
+        self, reason: str, *, source: str | None = None, retryable: bool = True, category: str = "transport"
+    ) -> None:
         super().__init__(reason, source=source)
         self.retryable = retryable
+        self.category = category
 
 
 def _headers(source: SourceConfig, credentials_header: str) -> dict[str, str]:
@@ -58,9 +62,11 @@ async def fetch_bytes(
                     )
             return bytes(body)
     except httpx.TimeoutException as err:
-        raise FetchError(f"timed out after {source.timeout_s:g} s", source=source.id) from err
+        raise FetchError(
+            f"timed out after {source.timeout_s:g} s", source=source.id, category="timeout"
+        ) from err
     except httpx.InvalidURL as err:
-        raise FetchError(f"invalid URL: {err}", source=source.id, retryable=False) from err
+        raise FetchError(f"invalid URL: {err}", source=source.id, retryable=False, category="url") from err
     except httpx.HTTPError as err:
         raise FetchError(f"transport error: {type(err).__name__}: {err}", source=source.id) from err
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from adapters.errors import AdapterError
 from adapters.http import FetchError
 from adapters.registry import KINDS, Adapter, adapter_for
 from adapters.source import SourceConfig
-from hypervision import bus, events
+from hypervision import bus, events, metrics
 from hypervision.config import Settings
 from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication
@@ -174,7 +175,7 @@ class Coordinator:
                 break
             except TimeoutError as err:
                 # a body that trickles in defeats httpx's per-read timeout; this bounds the whole poll
-                error = FetchError(f"timed out after {source.timeout_s:g} s")
+                error = FetchError(f"timed out after {source.timeout_s:g} s", category="timeout")
                 error.__cause__ = err
             if attempt < source.retries:
                 delay = min(self._backoff_s * 2**attempt, MAX_BACKOFF_S)
@@ -188,7 +189,7 @@ class Coordinator:
                 await self._poll(state)
             except Exception as err:  # top-level of a job: a bug must not stop the other sources
                 log.exception("source %s: unexpected error while polling", source_id)
-                await self._failed(state, f"internal error: {type(err).__name__}: {err}", b"")
+                await self._failed(state, f"internal error: {type(err).__name__}: {err}", b"", "internal")
             return state.health
 
     async def _poll(self, state: _State) -> None:
@@ -196,25 +197,34 @@ class Coordinator:
         state.health = replace(
             state.health, last_poll=self._clock(), polls_total=state.health.polls_total + 1
         )
+        started = time.perf_counter()
         try:
             raw = await self._fetch(state)
         except AdapterError as err:
-            await self._failed(state, err.for_source(source.id).describe(), b"")
+            category = err.category if isinstance(err, FetchError) else "fetch"
+            await self._failed(state, err.for_source(source.id).describe(), b"", category)
             return
+        finally:
+            metrics.ADAPTER_FETCH.labels(adapter=source.kind).observe(time.perf_counter() - started)
         received_at = self._clock()
         rejects: list[AdapterError] = []
         try:
             readings = state.adapter.parse(raw, received_at=received_at, source=source, rejects=rejects)
         except AdapterError as err:
-            await self._failed(state, err.for_source(source.id).describe(), raw)
+            await self._failed(state, err.for_source(source.id).describe(), raw, "parse")
             return
+        if rejects:
+            metrics.READINGS_REJECTED.labels(source_kind="pull").inc(len(rejects))
         for reject in rejects:
             await self._dead_letter(source.id, reject.for_source(source.id).describe(), raw[: self._raw_cap])
         if readings:
             await self._publish(readings)
+            for reading in readings:
+                metrics.READINGS_INGESTED.labels(source_kind="pull", domain=reading.domain.value).inc()
         await self._succeeded(state, readings, len(rejects), received_at)
 
-    async def _failed(self, state: _State, reason: str, raw: bytes) -> None:
+    async def _failed(self, state: _State, reason: str, raw: bytes, category: str) -> None:
+        metrics.ADAPTER_FAILURES.labels(adapter=state.source.kind, reason=category).inc()
         health = state.health
         state.health = replace(
             health,

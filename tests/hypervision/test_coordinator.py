@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from adapters.simulator.feeds import demo_sources, render_feeds
 from adapters.source import SourceConfig
@@ -314,3 +315,29 @@ async def test_bus_sinks_write_readings_dead_letters_and_health_to_redis(redis, 
     assert (mirrored["consecutive_failures"], mirrored["ok"]) == (1, False)
     entries = await redis.xrange(bus.EVENTS_STREAM)
     assert [(f[b"type"], f[b"topic"]) for _id, f in entries] == [(b"source.health", b"sources")]
+
+
+async def test_failures_and_rejects_count_in_prometheus() -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before_status = sample("hypervision_adapter_failures_total", adapter="talq", reason="status")
+    before_parse = sample("hypervision_adapter_failures_total", adapter="talq", reason="parse")
+    before_rejects = sample("hypervision_readings_rejected_total", source_kind="pull")
+    before_lighting = sample("hypervision_readings_ingested_total", source_kind="pull", domain="lighting")
+    broken = TALQ.replace(b'"attributeValue": 80', b'"attributeValue": 180')
+    answers = (
+        [httpx.Response(500)] * 3
+        + [httpx.Response(200, content=b"[")]
+        + [httpx.Response(200, content=broken)]
+    )
+    coordinator, _, _ = make(lambda r: answers.pop(0))
+    for _ in range(3):
+        await coordinator.poll("light:talq")
+    assert sample("hypervision_adapter_failures_total", adapter="talq", reason="status") == before_status + 1
+    assert sample("hypervision_adapter_failures_total", adapter="talq", reason="parse") == before_parse + 1
+    assert sample("hypervision_readings_rejected_total", source_kind="pull") == before_rejects + 1
+    assert (
+        sample("hypervision_readings_ingested_total", source_kind="pull", domain="lighting")
+        == before_lighting + 5
+    )
