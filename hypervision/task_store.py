@@ -187,7 +187,7 @@ def move(
     task.state = after
     task.updated_at = now
     if event == TaskEvent.ACCEPT:
-        task.assignee = assignee
+        task.assignee = assignee or actor.removeprefix("user:")
     elif event == TaskEvent.REASSIGN:
         task.team = team or task.team
         task.assignee = assignee

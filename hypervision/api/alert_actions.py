@@ -70,7 +70,7 @@ async def resolve(alert_id: int, body: ActionRequest, runtime: RuntimeDep, princ
 async def silence(alert_id: int, body: SilenceRequest, runtime: RuntimeDep, principal: Manager) -> Any:
     """Mute this alert's notifications and rule tasks for a while; it stays on the picture."""
     if not 0 < body.duration <= MAX_SILENCE.total_seconds():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "a silence lasts between 1 s and 7 days")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a silence lasts between 1 s and 7 days")
     now = runtime.clock()
 
     def work(session: Session) -> tuple[dict[str, Any], Publication]:
@@ -107,4 +107,4 @@ async def silence(alert_id: int, body: SilenceRequest, runtime: RuntimeDep, prin
     except alert_store.AlertNotFound as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
     except ValueError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err

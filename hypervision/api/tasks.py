@@ -82,7 +82,7 @@ async def create_task(body: TaskCreate, runtime: RuntimeDep, principal: Manager)
     try:
         return await commit_and_publish(runtime, work)
     except task_store.TaskNotFound as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
 
 
 @router.get("/{task_id}", response_model=TaskDetail)

@@ -43,13 +43,13 @@ def _check_teams(teams: list[str] | None) -> None:
 
     for team in teams or []:
         if not re.match(TEAM_NAME, team):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"invalid team name {team!r}")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"invalid team name {team!r}")
 
 
 def _check_role(role: Role | None) -> None:
     if role is not None and role not in STAFF_ROLES:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             "screens and ingest keys are created with POST /api/screens and /api/ingest-keys",
         )
 
@@ -121,7 +121,7 @@ def _update(session: Session, user_id: int, body: UserUpdate, now: Any) -> User:
         code = (
             status.HTTP_404_NOT_FOUND
             if str(err).startswith("no user")
-            else status.HTTP_422_UNPROCESSABLE_ENTITY
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
         )
         raise HTTPException(code, str(err)) from err
     session.commit()
