@@ -86,7 +86,8 @@ def create_app(
         title="Hypervision",
         version=__version__,
         description="Crisis and hypervision control-room backend. Every route needs a bearer token "
-        "(POST /api/auth/token) except the health probes.",
+        "(POST /api/auth/token) except the health probes and the public publishing routes "
+        "(CAP warnings under /api/cap, open data under /api/opendata).",
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
