@@ -6,6 +6,7 @@ ENTERQUEUE carries the caller's number: only the position is kept, at parse time
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -74,9 +75,10 @@ class WindowStats:
 class QueueLogWindow:
     """Calls that ended within the last `window`, per queue; time comes only from the caller."""
 
-    def __init__(self, window: timedelta) -> None:
+    def __init__(self, window: timedelta, queues: Iterable[str] = ()) -> None:
+        """`queues` are reported (with zero calls) before their first event, so a quiet line shows."""
         self.window = window
-        self._ended: dict[str, deque[tuple[datetime, bool, int]]] = {}
+        self._ended: dict[str, deque[tuple[datetime, bool, int]]] = {q: deque() for q in queues}
 
     def add(self, event: QueueEvent) -> None:
         # CONNECT ends the wait of an answered call; the lost events end the wait of the others.

@@ -37,6 +37,7 @@ class QueueLogConfig:
     windows: Sequence[timedelta] = field(default=(timedelta(minutes=15), timedelta(hours=1)))
     interval_s: float = 5.0
     from_start: bool = False
+    queues: Sequence[str] = ()  # known queues, reported with zero calls until their first event
 
 
 class QueueLogFeed:
@@ -45,7 +46,7 @@ class QueueLogFeed:
     def __init__(self, runtime: Runtime, config: QueueLogConfig) -> None:
         self.runtime = runtime
         self.config = config
-        self.windows = [QueueLogWindow(w) for w in config.windows]
+        self.windows = [QueueLogWindow(w, config.queues) for w in config.windows]
         self.follower = FileFollower(config.path, from_start=config.from_start)
         self.health = SourceHealth(source=f"{config.source_prefix}:queue_log")
         self.bad_lines = 0

@@ -82,3 +82,9 @@ def test_broken_lines_are_refused_without_echoing_them(line: str) -> None:
     with pytest.raises(AdapterError) as caught:
         parse_line(line)
     assert "0612345678" not in str(caught.value)
+
+
+def test_known_queues_report_zero_calls_before_their_first_event() -> None:
+    window = QueueLogWindow(timedelta(minutes=15), queues=["allo-mairie"])
+    stats = window.stats(at(1796028900))["allo-mairie"]
+    assert (stats.offered, stats.abandon_rate, stats.max_wait_s) == (0, 0.0, None)
