@@ -44,7 +44,10 @@ async def fetch_bytes(
             if resp.status_code >= 400:
                 retryable = resp.status_code >= 500 or resp.status_code in (408, 429)
                 raise FetchError(
-                    f"HTTP {resp.status_code} from the feed", source=source.id, retryable=retryable
+                    f"HTTP {resp.status_code} from the feed",
+                    source=source.id,
+                    retryable=retryable,
+                    category="status",
                 )
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -52,13 +55,17 @@ async def fetch_bytes(
                     f"body of {declared} bytes is over the {limit}-byte limit",
                     source=source.id,
                     retryable=False,
+                    category="too_large",
                 )
             body = bytearray()
             async for chunk in resp.aiter_bytes():
                 body += chunk
                 if len(body) > limit:
                     raise FetchError(
-                        f"body is over the {limit}-byte limit", source=source.id, retryable=False
+                        f"body is over the {limit}-byte limit",
+                        source=source.id,
+                        retryable=False,
+                        category="too_large",
                     )
             return bytes(body)
     except httpx.TimeoutException as err:

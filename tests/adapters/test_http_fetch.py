@@ -93,3 +93,14 @@ async def test_openaq_fetch_sends_the_key_and_bundles_both_documents() -> None:
         body = await openaq.fetch(client, source)
     assert seen == [("/v3/locations/2178", "k3y"), ("/v3/locations/2178/latest", "k3y")]
     assert len(openaq.parse(body, received_at=at(2024, 9, 26), source=source)) == 8
+
+
+@pytest.mark.parametrize(
+    ("response", "category"),
+    [(httpx.Response(503), "status"), (httpx.Response(200, content=b"z" * 5000), "too_large")],
+)
+async def test_failures_carry_a_metrics_category(response: httpx.Response, category: str) -> None:
+    async with client_for(lambda r: response) as client:
+        with pytest.raises(FetchError) as caught:
+            await fetch(client, SOURCE)
+    assert caught.value.category == category
