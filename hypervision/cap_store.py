@@ -25,7 +25,7 @@ from hypervision.config import Settings, get_settings
 from hypervision.domain import AlertState, Severity
 from hypervision.events import Publication
 from hypervision.models.cap_message import CapMessage
-from hypervision.zones import Zone, load_zones
+from hypervision.zones import Zone, ZonesError, load_zones
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,17 @@ class Publisher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Publisher:
+        try:
+            zones = load_zones(settings.zones_file)
+        except ZonesError as err:
+            # A warning without polygons still informs; a worker stuck on a bad file informs nobody.
+            log.error("CAP warnings go out without zone polygons: %s", err)
+            zones = {}
         return cls(
             sender=settings.cap_sender,
             sender_name=settings.cap_sender_name,
             tz=ZoneInfo(settings.territory_tz),
-            zones=load_zones(settings.zones_file),
+            zones=zones,
         )
 
 

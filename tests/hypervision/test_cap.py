@@ -339,6 +339,18 @@ def test_an_alert_outside_any_known_zone_covers_the_whole_territory() -> None:
     assert len(area.polygons) == len(ZONES)
 
 
+def test_a_broken_zones_file_still_lets_warnings_out(tmp_path: Path, settings: Settings) -> None:
+    broken = tmp_path / "zones.geojson"
+    broken.write_text("{not json", encoding="utf-8")
+    publisher = cap_store.Publisher.from_settings(settings.model_copy(update={"zones_file": broken}))
+    assert publisher.zones == {}
+    area = cap_store.area_for("valmont-centre", publisher.zones)
+    root = valid(cap.build_document(_message("Alert", area=area), PARIS))
+    assert texts(root, "cap:info/cap:area/cap:areaDesc")[0] == cap_store.WHOLE_TERRITORY
+    with pytest.raises(ZonesError, match="cannot read zones"):
+        load_zones(broken)
+
+
 # -- acceptance: the pollution-peak scenario through the live app ---------------------------------
 
 
