@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from adapters import fiware_air, fiware_lighting, fiware_pollen, fiware_waste
+from adapters.simulator.world import ZONES, world_readings
 from adapters.source import SourceConfig
 from hypervision import bus, opendata
 from hypervision.config import Settings
@@ -128,6 +129,36 @@ def test_simulated_readings_take_their_model_names_and_units() -> None:
     assert waste[0]["fillingLevel"]["value"] == 0.85
     back = fiware_pollen.parse(orjson.dumps(list(pollen.values())), received_at=RECEIVED)
     assert sorted(r.value for r in back if r.metric == "allergenRisk") == ["high", "veryHigh"]
+
+
+def test_the_simulated_territory_publishes_each_family_and_reads_back() -> None:
+    night = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)  # lamps on
+    world = world_readings(night, scenario="pollen-peak", started_at=night - timedelta(hours=6))
+    zones = {z.id: z.name for z in ZONES}
+    published: dict[str, list[str]] = {}
+    for domain, parser in PARSERS.items():
+        entities = opendata.entities(domain, world, zones)
+        published[domain] = [e["id"] for e in entities]
+        back = parser.parse(orjson.dumps(entities), received_at=RECEIVED)
+        assert {(r.source.removeprefix(f"{parser.KIND}/"), r.observed_at) for r in back} == {
+            (e["id"].split(":", 3)[3], night) for e in entities
+        }
+    assert published == {
+        "air": [
+            "urn:ngsi-ld:AirQualityObserved:air:atmo:21999",
+            "urn:ngsi-ld:AirQualityObserved:air:station:FR-VAL-01",
+            "urn:ngsi-ld:AirQualityObserved:air:station:FR-VAL-02",
+        ],
+        "pollen": ["urn:ngsi-ld:AeroAllergenObserved:pollen:station:VAL"],
+        "lighting": [
+            "urn:ngsi-ld:Streetlight:lighting:cabinet:C-CENTRE",
+            "urn:ngsi-ld:Streetlight:lighting:cabinet:C-TILLEULS",
+        ],
+        "waste": ["urn:ngsi-ld:WasteContainer:waste:container:WC-PORT-07"],  # the waste centre has no model
+    }
+    pollen = opendata.entities("pollen", world, zones)[0]
+    assert pollen["allergenRisk"]["value"] in ("high", "veryHigh")  # six hours into a pollen peak
+    assert pollen["areaServed"]["value"] == "Valmont Nord"
 
 
 def test_free_attributes_never_leave_the_room() -> None:
