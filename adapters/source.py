@@ -22,8 +22,9 @@ class SourceConfig(BaseModel):
     interval_s: float = Field(default=60.0, gt=0, le=86_400)
     timeout_s: float = Field(default=10.0, gt=0, le=600)
     retries: int = Field(default=2, ge=0, le=10)
-    # A source is stale after this many intervals without a successful poll that yielded readings.
-    stale_after: int = Field(default=3, ge=1, le=1000)
+    # A source is stale after this many intervals without newer observations (a feed published daily
+    # but polled hourly wants about 26 here).
+    stale_after: int = Field(default=3, ge=1, le=100_000)
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0, le=100_000_000)
     credentials: SecretStr | None = None
     zone: ZoneId | None = None

@@ -83,7 +83,7 @@ class _State:
     source: SourceConfig
     adapter: Adapter
     health: SourceHealth
-    since: datetime  # the last poll that brought readings, or when polling started
+    since: datetime  # the last poll that brought newer observations, or when polling started
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -249,7 +249,9 @@ class Coordinator:
                 "source %s recovered after %d failed polls", state.source.id, health.consecutive_failures
             )
         newest = max((r.observed_at for r in readings), key=lambda d: d.astimezone(UTC), default=None)
-        if readings:
+        previous = health.newest_observed_at
+        # fresh = newer observations; a feed that keeps serving the same old values is stale too
+        if newest is not None and (previous is None or newest > previous):
             state.since = at
         state.health = replace(
             health,
@@ -258,7 +260,7 @@ class Coordinator:
             errors_total=health.errors_total + rejected,
             readings_total=health.readings_total + len(readings),
             last_readings=len(readings),
-            newest_observed_at=newest or health.newest_observed_at,
+            newest_observed_at=max(newest, previous) if newest and previous else newest or previous,
             stale=self._is_stale(state, at),
         )
         if health.consecutive_failures or health.stale != state.health.stale:

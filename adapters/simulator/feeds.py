@@ -7,6 +7,7 @@ polls the simulator through the real fetch, parsers and coordinator. Pure: time 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,13 @@ CENTRE_HOURS = "Mo-Sa 09:00-12:00,13:00-17:00"  # the world's opening rule, in O
 # regulatory episode thresholds (information, alert) in µg/m³ (arrêté of 26 March 2014)
 EPISODE_THRESHOLDS = {"pm10": (50, 80), "no2": (200, 400), "o3": (180, 240), "so2": (300, 500)}
 RNSA_TO_FIWARE = ("none", "low", "low", "moderate", "high", "veryHigh")
+# feeds whose observations change slower than the demo polls: how long until they are stale
+SLOW_FEEDS = {
+    "atmo_indice": 26 * 3600,
+    "atmo_pollen": 26 * 3600,
+    "sivic": 26 * 3600,
+    "openmeteo_pollen": 2 * 3600,
+}
 GRAINS_TO_INDEX = ((0, 1), (10, 2), (30, 3), (80, 4), (150, 5), (300, 6))  # grains/m³ lower bound -> index
 
 
@@ -266,12 +274,14 @@ def demo_sources(base_url: str, *, interval_s: float = 30.0) -> list[SourceConfi
     zones = {z.insee: z.id for z in {s.zone for s in SOURCES}}
 
     def src(ident: str, kind: str, path: str, zone: str | None = None, **options: Any) -> SourceConfig:
+        stale_after = max(3, math.ceil(SLOW_FEEDS.get(kind, 0) / interval_s))
         return SourceConfig(
             id=ident,
             kind=kind,
             url=f"{base}{path}",
             interval_s=interval_s,
             timeout_s=5,
+            stale_after=stale_after,
             zone=zone,
             options=options,
         )

@@ -186,10 +186,20 @@ async def test_source_turns_stale_after_n_intervals_without_fresh_data_and_back(
     changed = await coordinator.check_staleness()
     assert [(h.id, h.stale) for h in changed] == [("light:talq", True)]
     assert await coordinator.check_staleness() == []  # reported once
-    answers.clear()
+    answers[:] = [httpx.Response(200, content=TALQ.replace(b"2026-11-30T17:4", b"2026-11-30T18:4"))]
     health = await coordinator.poll("light:talq")
     assert health.stale is False
     assert sinks.health[-1].stale is False
+
+
+async def test_a_feed_serving_the_same_old_values_turns_stale() -> None:
+    coordinator, _, clock = make(lambda r: httpx.Response(200, content=TALQ))
+    for _ in range(4):
+        health = await coordinator.poll("light:talq")
+        clock.advance(seconds=60)
+    assert health.consecutive_failures == 0 and health.last_readings == 6
+    # every poll succeeds, but nothing newer than 17:46 came for 3 intervals: the upstream is frozen
+    assert coordinator.health()[0].stale is True
 
 
 async def test_a_source_that_never_answered_turns_stale_too() -> None:
