@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -100,3 +101,20 @@ class Summary:
             elif change.event.value == "resolve":
                 summary.resolved[change.rule_id] = summary.resolved.get(change.rule_id, 0) + 1
         return summary
+
+
+def change_to_dict(change: AlertChange) -> dict[str, Any]:
+    """JSON-ready form of a change (API and CLI output)."""
+    return {
+        "at": change.at.isoformat(),
+        "event": change.event.value,
+        "rule_id": change.rule_id,
+        "fingerprint": change.fingerprint,
+        "severity": change.severity.value,
+        "labels": dict(change.labels),
+        "title": change.title,
+        "description": change.description,
+        "value": change.value,
+        "public": change.public,
+        "actions": [asdict(action) for action in change.actions],
+    }

@@ -158,11 +158,29 @@ class Engine:
             if subject.phase == PENDING or subject.clear_since is not None:
                 self._timers[subject.key] = subject
 
+    def with_rules(self, rules: RuleSet) -> Engine:
+        """A new engine for `rules` that keeps this one's state (for a reload).
+
+        Alerts of unchanged rules carry on (a pending `for` keeps its start, a firing alert does not
+        fire again); a rule whose condition changed keeps its alert phase but restarts its series
+        data; state of removed rules is reported deleted by the new engine's take_dirty_state.
+        """
+        engine = Engine(rules)
+        engine.load_state(self.dump_state())
+        # Keys that were dirty here and not yet persisted stay dirty in the new engine.
+        for key in self._dirty:
+            subject = engine._by_key(key)
+            engine._dirty[key] = subject
+        return engine
+
     def open_phases(self) -> dict[str, str]:
         """Fingerprint -> pending|firing, for diagnostics and tests."""
         return {s.fp: s.phase for s in self._subjects_iter() if s.phase != INACTIVE}
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _by_key(self, key: str) -> Subject | None:
+        return self._by_rule.get(key.split("|", 1)[0], {}).get(key)
 
     def _subjects_iter(self) -> list[Subject]:
         return list(self._subjects.values())

@@ -169,3 +169,29 @@ def test_corrupt_state_is_dropped_not_fatal() -> None:
     assert engine.take_dirty_state() == {key: None}
     [fire] = engine.on_reading(reading(300), T0)
     assert fire.event == AlertEvent.FIRE
+
+
+def test_reload_keeps_alerts_of_unchanged_rules_and_drops_removed_ones() -> None:
+    text = NO2.replace("update_every: 10m", "update_every: 10m\n    for: 5m")
+    other = """
+  - id: other
+    title: o
+    select: {metric: pm10}
+    when: {op: ">", value: 1}
+"""
+    engine = engine_for(text + other)
+    [pend] = engine.on_reading(reading(250), T0)
+    [fire_other] = engine.on_reading(reading(5, metric="pm10"), T0)
+    engine.take_dirty_state()
+    # Reload with `other` removed: the pending `for` keeps its start, nothing fires twice.
+    reloaded = engine.with_rules(load_rules_text(text, name="v2.yaml"))
+    assert reloaded.take_dirty_state() == {f"other|{fire_other.fingerprint}": None}
+    assert reloaded.on_tick(T0.replace(minute=4)) == []
+    [fire] = reloaded.on_tick(T0.replace(minute=5))
+    assert (fire.event, fire.fingerprint) == (AlertEvent.FIRE, pend.fingerprint)
+    # A changed condition keeps the open alert (no second FIRE) and re-evaluates on the next reading.
+    changed = reloaded.with_rules(load_rules_text(text.replace("value: 200", "value: 300"), name="v3.yaml"))
+    assert changed.on_reading(reading(320, at=400), T0.replace(minute=7)) == []
+    assert [c.event for c in changed.on_reading(reading(250, at=500), T0.replace(minute=8))] == [
+        AlertEvent.RESOLVE
+    ]
