@@ -36,9 +36,8 @@ async def test_http_round_reaches_the_picture_for_every_demo_device(live: LiveSe
     publisher = LorawanPublisher(config, clock=lambda: datetime.now(UTC), is_night=lambda _now: True)
     assert await publisher.publish_once() == len(DEMO_DEVICES)
     await eventually(lambda: _has(live.runtime, SOURCES))
-    light = json.loads(
-        await live.runtime.redis.hget(bus.PICTURE_KEY, "lighting:controller:TILLEULS-01|powerState")
-    )
+    key = "lighting:controller:TILLEULS-01|powerState"
+    light = json.loads(await eventually(lambda: live.runtime.redis.hget(bus.PICTURE_KEY, key)))
     assert light["value"] == "on"
 
 
