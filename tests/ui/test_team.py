@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from adapters.simulator.world import world_readings
 from hypervision.models.user import Role
 from tests.ui.conftest import UiServer
 
@@ -40,6 +41,9 @@ async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
 ) -> None:
     page = await team_page(browser, ui_server, "helpline")
     assert "No task" in (await page.text_content("#tasks") or "")
+    wall = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    await ui_server.sign_in(wall, "/", Role.OPERATOR)
+    await ui_server.ingest(world_readings(datetime.now(UTC)))
     manager = await ui_server.login(*ui_server.user(Role.MANAGER))
     now = datetime.now(UTC)
     overdue = await dispatch(
@@ -71,6 +75,10 @@ async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
     # the most urgent (overdue) card comes first
     assert await page.locator(".card").first.get_attribute("data-task") == str(overdue["id"])
     await page.screenshot(path=str(artifacts / "team-phone-390x844.png"), full_page=True)
+    # the wall's board shows the same tasks, by team
+    await wall.wait_for_selector(f".team-column[data-team=helpline] .task[data-task='{task['id']}']")
+    await wall.wait_for_selector(f".team-column[data-team=mask_drive] .task[data-task='{other['id']}']")
+    await wall.wait_for_selector(f".task[data-task='{overdue['id']}'].overdue")
 
     await page.click(f"{card} .move-accept")
     await page.wait_for_selector(f"{card}[data-state=accepted]")
@@ -82,6 +90,9 @@ async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
     await page.wait_for_selector("dialog.comment-dialog", state="detached")
     await page.click(f"{card} .move-complete")
     await page.wait_for_selector(f"{card}[data-state=done]")
+    await wall.wait_for_selector(f".task[data-task='{task['id']}'][data-state=done]")
+    await wall.wait_for_selector(".log:has-text('Deux agents en place'), .log:has-text('done')")
+    await wall.screenshot(path=str(artifacts / "wall-tasks-1920x1080.png"))
 
     async with ui_server.client(manager) as client:
         detail = (await client.get(f"/api/tasks/{task['id']}")).json()

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.simulator.world import world_readings
-from hypervision.domain import DOMAINS
-from hypervision.models.user import Role
+from hypervision.domain import DOMAINS, Reading
+from hypervision.models.user import Role, TokenKind
 from tests.support import reading
 from tests.ui.conftest import UiServer
 
 pytestmark = pytest.mark.browser
 
 WALL = {"width": 1920, "height": 1080}
+NO_SCROLL = (
+    "[document.documentElement.scrollHeight > innerHeight, document.documentElement.scrollWidth > innerWidth]"
+)
 
 
 async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServer, artifacts: Path) -> None:
@@ -24,6 +27,22 @@ async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServe
     await ui_server.sign_in(page, "/", Role.OPERATOR)
     for domain in DOMAINS:
         assert await page.get_attribute(f".tile[data-domain={domain}]", "data-status") == "unknown"
+
+    # a helpline reading ten minutes old (the line reports every few seconds): the tile says stale
+    old = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    await ui_server.ingest(
+        [
+            reading(
+                source="call_line:queue:allo-mairie",
+                domain="call_line",
+                metric="callersWaiting",
+                value=3,
+                unit="",
+                observed_at=old,
+            )
+        ]
+    )
+    await page.wait_for_selector(".tile[data-domain=call_line][data-status=stale] .stale-note")
 
     await ui_server.ingest(world_readings(datetime.now(UTC)))
 
@@ -38,19 +57,25 @@ async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServe
     )
     assert waiting is not None and waiting.strip().isdigit(), waiting
     # every located source is on the map
-    await page.wait_for_selector(".marker[data-source='air:station:FR-VAL-01'][data-status=ok]")
+    marker = ".marker[data-source='air:station:FR-VAL-01']"
+    await page.wait_for_selector(f"{marker}[data-status=ok]")
+    await page.click(marker)
+    details = await page.text_content("#map-details")
+    assert details is not None and "pm10" in details and "valmont-centre" in details, details
+    await page.click("#map-details .close")
+    await page.wait_for_selector("#map-details", state="hidden")
     # nothing scrolls at 1920x1080
-    overflow = await page.evaluate(
-        "[document.documentElement.scrollHeight > innerHeight,"
-        " document.documentElement.scrollWidth > innerWidth]"
-    )
+    overflow = await page.evaluate(NO_SCROLL)
     assert overflow == [False, False]
     await page.screenshot(path=str(artifacts / "wall-1920x1080.png"))
+    await page.set_viewport_size({"width": 3840, "height": 2160})
+    assert await page.evaluate(NO_SCROLL) == [False, False]
+    await page.screenshot(path=str(artifacts / "wall-3840x2160.png"))
 
 
-def atmo_peak(value: float = 5.0) -> dict[str, Any]:
+def atmo_peak(insee: str = "21999", zone: str = "valmont-centre") -> dict[str, Any]:
     """An ATMO index of 5 ("very bad"): the shipped rule raises a critical alert at once."""
-    return reading(source="air:atmo:21999", metric="atmoIndex", value=value, unit="", zone="valmont-centre")
+    return reading(source=f"air:atmo:{insee}", metric="atmoIndex", value=5.0, unit="", zone=zone)
 
 
 async def test_threshold_alert_appears_and_only_a_manager_acknowledges(
@@ -97,3 +122,39 @@ async def test_threshold_alert_appears_and_only_a_manager_acknowledges(
     await manager.click("dialog.comment-dialog button[type=submit]")
     for page in (manager, operator):
         await page.wait_for_selector(f".alert[data-alert='{alert_id}']", state="detached")
+
+
+async def test_server_restart_shows_reconnecting_then_resumes_from_the_cursor(
+    browser: Any, ui_server: UiServer, artifacts: Path
+) -> None:
+    # kiosk set-up: the screen link carries a screen token; the page keeps it and hides it from the URL
+    screen = ui_server.token(TokenKind.SCREEN)
+    page = await browser.new_page(viewport=WALL)
+    await page.goto(f"{ui_server.url}/?token={screen}")
+    await page.wait_for_selector("#connection[data-status=live]")
+    assert "token" not in page.url
+    assert await page.evaluate("localStorage.getItem('hv_token')") == screen
+    await ui_server.ingest(world_readings(datetime.now(UTC)))
+    await ui_server.ingest([atmo_peak()])
+    await page.wait_for_selector(".alert[data-state=firing]:has-text('air:atmo:21999')")
+    before = await page.evaluate("window.hv.connection.cursor")
+
+    await ui_server.stop()
+    await page.wait_for_selector("#connection[data-status=reconnecting]")
+    assert "reconnecting" in (await page.text_content("#connection") or "")
+    await page.screenshot(path=str(artifacts / "wall-reconnecting-1920x1080.png"))
+    # while the screen is cut off, a reading that raises an alert reaches the bus (same Redis)
+    await ui_server.runtime.ingestor.accept([Reading.model_validate(atmo_peak("21998", "valmont-nord"))])
+
+    await ui_server.start()
+    await page.wait_for_selector("#connection[data-status=live]", timeout=20_000)
+    await page.wait_for_selector(".alert[data-state=firing]:has-text('air:atmo:21998')")
+    # it resumed from its cursor (a replay, not a fresh snapshot) ...
+    assert await page.evaluate("window.hv.connection.starts") == ["snapshot", "replay"]
+    after = await page.evaluate("window.hv.connection.cursor")
+    assert after != before
+    # ... and nothing is shown twice: each logbook line and alert once
+    seqs = await page.evaluate("window.hv.store.logbook.map((e) => e.seq)")
+    assert len(seqs) == len(set(seqs)) and len(seqs) >= 2, seqs
+    ids = await page.locator(".alert").evaluate_all("rows => rows.map((r) => r.dataset.alert)")
+    assert len(ids) == len(set(ids)), ids

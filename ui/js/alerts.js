@@ -31,8 +31,10 @@ export class AlertsPanel {
 
   sorted() {
     const opened = (a) => Date.parse(a.firing_at ?? a.opened_at);
+    // Pending alerts are not confirmed yet: they go below the active ones, whatever their severity.
+    const pending = (a) => Number(a.state === "pending");
     return [...this.store.alerts.values()].sort(
-      (a, b) => rank(b.severity) - rank(a.severity) || opened(a) - opened(b) || a.id - b.id,
+      (a, b) => pending(a) - pending(b) || rank(b.severity) - rank(a.severity) || opened(a) - opened(b) || a.id - b.id,
     );
   }
 

@@ -30,6 +30,7 @@ export class Connection {
     this.lastFrameAt = 0;
     this.lastEventAt = 0;
     this.lastPingAt = 0;
+    this.starts = []; // "snapshot" or "replay", one per (re)subscription: how each reconnect resumed
     this.heartbeatMs = 15000;
     this.attempt = 0;
     this.status = "connecting";
@@ -87,12 +88,14 @@ export class Connection {
       case "pong":
         break;
       case "snapshot":
+        this.starts.push("snapshot");
         this.cursor = frame.cursor;
         this.lastEventAt = Date.now();
         this.#setStatus("live");
         this.onFrame(frame);
         break;
       case "replay":
+        this.starts.push("replay");
         this.#setStatus("live");
         this.onFrame(frame);
         break;

@@ -12,6 +12,6 @@ export function renderLogbook(container, store, {limit = 12} = {}) {
   fill(container, entries.map((entry) =>
     h("li", {class: `log kind-${entry.kind ?? "note"}`, dataset: {seq: String(entry.seq ?? "")}},
       h("time", {datetime: entry.at}, timeOfDay(entry.at)),
-      h("span", {class: "actor"}, entry.actor ?? ""),
-      h("span", {class: "summary"}, entry.summary ?? entry.text ?? ""))));
+      h("span", {class: "summary"}, entry.summary ?? entry.text ?? ""),
+      h("span", {class: "actor"}, entry.actor ?? ""))));
 }

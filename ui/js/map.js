@@ -87,15 +87,6 @@ export class TerritoryMap {
         .join("");
       svg.append(h("svg:path", {d, class: `zone sev-${zoneSeverity.get(id) ?? "none"}`, "data-zone": id}));
     }
-    for (const feature of this.zones) {
-      const ring = rings(feature.geometry)[0] ?? [];
-      if (!ring.length) continue;
-      const centre = feature.properties?.centre ?? [
-        ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length,
-      ];
-      const [x, y] = project(centre);
-      svg.append(h("svg:text", {x: x.toFixed(1), y: (y + 55).toFixed(1), class: "zone-label"}, feature.properties?.name ?? ""));
-    }
     for (const source of sources) {
       const [x, y] = project([source.lon, source.lat]);
       const status = sourceStatus(source.id, this.store, now);
@@ -106,6 +97,15 @@ export class TerritoryMap {
         onclick: () => this.select(this.selected === source.id ? null : source.id),
       }, h("svg:circle", {r: 18}), h("svg:title", {}, `${source.id}: ${status}`));
       svg.append(marker);
+    }
+    for (const feature of this.zones) {
+      const ring = rings(feature.geometry)[0] ?? [];
+      if (!ring.length) continue;
+      const centre = feature.properties?.centre ?? [
+        ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length,
+      ];
+      const [x, y] = project(centre);
+      svg.append(h("svg:text", {x: x.toFixed(1), y: (y + 55).toFixed(1), class: "zone-label"}, feature.properties?.name ?? ""));
     }
     fill(this.container, svg);
     this.#renderDetails(now);

@@ -50,7 +50,7 @@ export function renderBoard(container, store, now = Date.now()) {
   }
   fill(container, [...teams].sort(([a], [b]) => a.localeCompare(b)).map(([team, tasks]) =>
     h("section", {class: "team-column", dataset: {team}},
-      h("h3", {}, team, h("small", {}, ` ${tasks.filter((t) => !CLOSED.has(t.state)).length} open`)),
+      h("h3", {}, team.replaceAll("_", " "), h("small", {}, ` ${tasks.filter((t) => !CLOSED.has(t.state)).length} open`)),
       h("ul", {}, tasks.sort(byUrgency(now)).map((task) =>
         h("li", {
           class: `task state-${task.state} prio-${task.priority}${isOverdue(task, now) ? " overdue" : ""}`,

@@ -9,7 +9,7 @@ const pct = (v) => number(v * 100, 0);
 
 // figure: label, metric, agg (max | min | sum | above | on | any), unit, format(value) -> text
 export const TILES = [
-  {domain: "air", title: "Air quality", spark: "pm10", figures: [
+  {domain: "air", title: "Air", spark: "pm10", figures: [
     {label: "PM10 max", metric: "pm10", agg: "max", unit: "µg/m³"},
     {label: "ATMO index", metric: "atmoIndex", agg: "max", unit: "/ 6"},
     {label: "NO₂ max", metric: "no2", agg: "max", unit: "µg/m³"},
@@ -21,8 +21,8 @@ export const TILES = [
   ]},
   {domain: "mask_drive", title: "Mask drive", spark: "stockOnHand", figures: [
     {label: "Masks in stock", metric: "stockOnHand", agg: "sum", unit: "k", format: (v) => number(v / 1000, v < 10_000 ? 1 : 0)},
-    {label: "Days of cover", metric: "daysOfCover", agg: "min", unit: "d", digits: 1},
-    {label: "Longest queue", metric: "queueWait", agg: "max", unit: "min"},
+    {label: "Days cover", metric: "daysOfCover", agg: "min", unit: "d", digits: 1},
+    {label: "Queue wait", metric: "queueWait", agg: "max", unit: "min"},
   ]},
   {domain: "hospital", title: "Hospital", spark: "bedOccupancy", figures: [
     {label: "Beds occupied", metric: "bedOccupancy", agg: "max", unit: "%"},
@@ -31,18 +31,18 @@ export const TILES = [
   ]},
   {domain: "waste", title: "Waste", spark: "fillingLevel", figures: [
     {label: "Fullest container", metric: "fillingLevel", agg: "max", unit: "%", format: pct},
-    {label: "Containers ≥ 80 %", metric: "fillingLevel", agg: "above", threshold: 0.8},
+    {label: "Bins ≥ 80 %", metric: "fillingLevel", agg: "above", threshold: 0.8},
     {label: "Waste centre", metric: "open", agg: "any", format: (v) => (v ? "open" : "closed")},
   ]},
-  {domain: "lighting", title: "Street lighting", spark: "activePower", figures: [
+  {domain: "lighting", title: "Lighting", spark: "activePower", figures: [
     {label: "Cabinets on", metric: "powerState", agg: "on"},
-    {label: "Lamp failures", metric: "lampFailures", agg: "sum"},
+    {label: "Lamps out", metric: "lampFailures", agg: "sum"},
     {label: "Power", metric: "activePower", agg: "sum", unit: "kW", format: (v) => number(v / 1000, 1)},
   ]},
   {domain: "pollen", title: "Pollen", spark: "birch", figures: [
     {label: "Allergy risk", metric: "allergenRisk", agg: "max", unit: "/ 5"},
-    {label: "Birch grains/m³", metric: "birch", agg: "max"},
-    {label: "Grass grains/m³", metric: "grass", agg: "max"},
+    {label: "Birch /m³", metric: "birch", agg: "max"},
+    {label: "Grass /m³", metric: "grass", agg: "max"},
   ]},
 ];
 

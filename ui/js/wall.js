@@ -65,7 +65,8 @@ function renderOverview(now) {
     h("header", {}, h("h2", {}, "Overview")),
     h("dl", {},
       ["emergency", "critical", "warning"].map((s) => [h("dt", {class: `sev-${s}`}, s), h("dd", {dataset: {count: s}}, counts[s])]),
-      h("dt", {}, "tasks open"), h("dd", {}, tasks.length, overdue ? h("small", {class: "overdue-note"}, ` (${overdue} overdue)`) : null),
+      h("dt", {}, "tasks open"), h("dd", {dataset: {count: "tasks"}}, tasks.length),
+      h("dt", {}, "overdue"), h("dd", {class: overdue ? "bad" : ""}, overdue),
       feeds.length ? [h("dt", {}, "feeds failing"), h("dd", {class: failing ? "bad" : ""}, `${failing} / ${feeds.length}`)] : null));
 }
 
