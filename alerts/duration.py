@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -42,4 +42,10 @@ def format_duration(seconds: float) -> str:
     return "".join(out) or "0s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "description": "seconds"},
+        {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d|w))+$", "examples": ["90s", "15m", "2h30m"]},
+    ]
+}
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_SCHEMA)]

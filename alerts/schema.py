@@ -341,3 +341,8 @@ class RuleFile(_Model):
 
 for _model in (AllOf, AnyOf, Not, Level, Rule, RuleFile):
     _model.model_rebuild()
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a rule file, for editors (YAML language servers) and the API."""
+    return RuleFile.model_json_schema(by_alias=True)

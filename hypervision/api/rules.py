@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from alerts.backtest import Summary, backtest, change_to_dict
 from alerts.loader import RulesError, RuleSet, load_rules, load_rules_text
+from alerts.schema import json_schema
 from hypervision.api.deps import Admin, ControlRoom, Manager, RuntimeDep
 from hypervision.backtest import HistoryTooLarge, history_readings
 from hypervision.domain import Reading
@@ -65,6 +66,12 @@ def _summary(rules: RuleSet) -> dict[str, Any]:
 def list_rules(runtime: RuntimeDep, _: ControlRoom) -> dict[str, Any]:
     """The rule set in force: digest, files and one line per rule."""
     return _summary(runtime.load_rule_set())
+
+
+@router.get("/schema")
+def rules_schema(_: ControlRoom) -> dict[str, Any]:
+    """JSON Schema of a rule file (point a YAML editor at it for completion and checks)."""
+    return json_schema()
 
 
 @router.post("/check")

@@ -124,3 +124,16 @@ def test_every_problem_of_every_file_is_reported(tmp_path: Path) -> None:
 def test_shipped_rules_load() -> None:
     rules = load_rules([DEFAULT_RULES])
     assert len(rules.rules) >= 1
+
+
+def test_json_schema_accepts_the_shipped_rules_and_rejects_a_typo() -> None:
+    import yaml
+
+    from alerts.schema import json_schema
+
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")  # comes with schemathesis (test extra)
+    validator = jsonschema_rs.validator_for(json_schema())
+    data = yaml.safe_load(DEFAULT_RULES.read_text())
+    assert validator.is_valid(data), list(validator.iter_errors(data))[:3]
+    data["rules"][0]["whne"] = data["rules"][0].pop("when")
+    assert not validator.is_valid(data)

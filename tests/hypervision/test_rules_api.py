@@ -23,6 +23,8 @@ async def test_list_and_check(live: LiveServer, make_token) -> None:
         listed = (await http.get("/api/rules")).json()
         assert listed["count"] == len(listed["rules"]) >= 20
         assert "air.pm10.daily" in {r["id"] for r in listed["rules"]}
+        schema = (await http.get("/api/rules/schema")).json()
+        assert {"Rule", "Compare", "Schedule"} <= set(schema["$defs"])
         ok = await http.post("/api/rules/check", content=GOOD, headers={"content-type": "application/yaml"})
         assert ok.status_code == 200 and ok.json()["count"] == 1
         bad = await http.post("/api/rules/check", content=BAD, headers={"content-type": "application/yaml"})
