@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -100,25 +99,6 @@ def observe_commit(entry_ids: Sequence[bytes | str], now_s: float | None = None)
     now_s = time.time() if now_s is None else now_s
     for entry_id in entry_ids:
         READING_COMMIT.observe(max(0.0, now_s - stream_time(entry_id)))
-
-
-def observe_screen_frame(frame: Mapping[str, Any], now_s: float | None = None) -> None:
-    """Record reading-to-screen latency of a frame just written to a client (picture deltas only).
-
-    The start is each reading's ``received_at``, stamped by the worker that handled it; the bus part
-    before that is ``hypervision_reading_commit_seconds``.
-    """
-    if frame.get("event") != "picture.delta":
-        return
-    now_s = time.time() if now_s is None else now_s
-    for item in frame.get("data", {}).get("readings", ()):
-        stamp = item.get("received_at")
-        if isinstance(stamp, str):
-            try:
-                at = datetime.fromisoformat(stamp).timestamp()
-            except ValueError:
-                continue
-            READING_TO_SCREEN.observe(max(0.0, now_s - at))
 
 
 async def backlog(redis: Redis, shards: int) -> dict[str, dict[str, int]]:
