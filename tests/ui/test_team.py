@@ -21,9 +21,21 @@ PHONE = {
     "has_touch": True,
 }
 
+NOTIFICATION_RECORDER = """
+window.shown = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.shown.push({title, body: options?.body}); }
+};
+"""
+
 
 async def team_page(browser: Any, server: UiServer, team: str) -> Any:
     context = await browser.new_context(**PHONE)
+    # Headless chromium has no notification centre: record what the page asks the Notification API
+    # to show, with the permission already granted.
+    await context.add_init_script(NOTIFICATION_RECORDER)
     page = await context.new_page()
     await server.sign_in(page, "/team", Role.TEAM, teams=[team])
     return page
@@ -70,6 +82,8 @@ async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
     late = f".card[data-task='{overdue['id']}']"
     await page.wait_for_selector(f"{late}.overdue")
     assert "overdue" in (await page.text_content(f"{late} .due") or "")
+    shown = await page.evaluate("window.shown")
+    assert {"title": f"New task: {task['title']}", "body": "valmont-centre"} in shown, shown
     # another team's task never reaches this page
     assert await page.locator(f".card[data-task='{other['id']}']").count() == 0
     # the most urgent (overdue) card comes first

@@ -24,6 +24,11 @@ NO_SCROLL = (
 
 async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServer, artifacts: Path) -> None:
     page = await browser.new_page(viewport=WALL)
+    await page.goto(ui_server.url + "/login.html")
+    await page.fill("input[name=username]", "nobody")
+    await page.fill("input[name=password]", "wrong password")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#message:has-text('Wrong user name or password')")
     await ui_server.sign_in(page, "/", Role.OPERATOR)
     for domain in DOMAINS:
         assert await page.get_attribute(f".tile[data-domain={domain}]", "data-status") == "unknown"
