@@ -14,6 +14,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.registry import check_sources_file
+from hypervision.config import Settings
 from tests.support import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,3 +146,9 @@ async def test_every_dashboard_query_names_an_exposed_metric(live: LiveServer):
         "hypervision_reading_to_screen_seconds",
     ):
         assert needed in used, needed
+
+
+def test_operations_guide_documents_every_setting():
+    guide = (ROOT / "docs/operations.md").read_text()
+    missing = [f"HV_{name.upper()}" for name in Settings.model_fields if f"`HV_{name.upper()}`" not in guide]
+    assert not missing, f"document these settings in docs/operations.md (Configure): {missing}"

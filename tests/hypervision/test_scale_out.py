@@ -124,7 +124,10 @@ async def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
     workers.start("w-a")
     workers.start("w-b")
     # Both hold shards before any reading arrives, so the kill takes work away from a live owner.
-    await eventually(lambda: _two_owners(redis), timeout=60)
+    try:
+        await eventually(lambda: _two_owners(redis), timeout=60)
+    except AssertionError:
+        pytest.fail(f"the two workers never shared the shards: {await _owners(redis)}\n{workers.tail()}")
 
     ingest = Ingestor(redis, settings.model_copy(update={"reading_shards": SHARDS}))
     now = datetime.now(UTC).isoformat()
