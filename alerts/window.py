@@ -18,12 +18,18 @@ class Window:
     at most one bucket width.
     """
 
-    __slots__ = ("buckets", "span", "width")
+    __slots__ = ("buckets", "count", "span", "total", "width")
 
     def __init__(self, span: float, buckets: list[list[float]] | None = None) -> None:
         self.span = span
         self.width = span / BUCKETS
         self.buckets: list[list[float]] = buckets or []
+        # Running totals make mean and count O(1) per evaluation; recomputed on eviction (no drift).
+        self._retotal()
+
+    def _retotal(self) -> None:
+        self.count = sum(b[_N] for b in self.buckets)
+        self.total = sum(b[_SUM] for b in self.buckets)
 
     def add(self, t: float, value: float) -> bool:
         """Add a sample; returns False (ignored) if it is older than the newest one."""
@@ -39,9 +45,13 @@ class Window:
                 last[_MIN] = min(last[_MIN], value)
                 last[_MAX] = max(last[_MAX], value)
                 last[_LAST] = value
+                self.count += 1
+                self.total += value
                 self._evict(t)
                 return True
         buckets.append([t, t, 1, value, value, value, value, value])
+        self.count += 1
+        self.total += value
         self._evict(t)
         return True
 
@@ -53,6 +63,7 @@ class Window:
             drop += 1
         if drop:
             del buckets[:drop]
+            self._retotal()
 
     def aggregate(self, agg: str) -> float | None:
         """mean, max, min, count, or rate (change per hour between the first and last sample)."""
@@ -60,13 +71,13 @@ class Window:
         if not buckets:
             return None
         if agg == "mean":
-            return sum(b[_SUM] for b in buckets) / sum(b[_N] for b in buckets)
+            return self.total / self.count
         if agg == "max":
             return max(b[_MAX] for b in buckets)
         if agg == "min":
             return min(b[_MIN] for b in buckets)
         if agg == "count":
-            return float(sum(b[_N] for b in buckets))
+            return float(self.count)
         if agg == "rate":
             dt = buckets[-1][_T1] - buckets[0][_T0]
             if dt <= 0:
