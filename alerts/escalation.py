@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from alerts.action import Action, NotifyAction, WebhookAction
 from alerts.duration import format_duration
@@ -16,7 +16,7 @@ from hypervision.domain import SEVERITY_ORDER, AlertState, Severity
 
 
 class OpenAlert(Protocol):
-    """What escalation needs from a stored alert (the worker's SQL model has these attributes)."""
+    """What escalation needs from a stored alert (the attributes of hypervision.models.alert.Alert)."""
 
     @property
     def fingerprint(self) -> str: ...
@@ -27,7 +27,7 @@ class OpenAlert(Protocol):
     @property
     def severity(self) -> Severity: ...
     @property
-    def labels(self) -> Mapping[str, str]: ...
+    def labels(self) -> Mapping[str, Any]: ...
     @property
     def title(self) -> str: ...
     @property
@@ -35,20 +35,21 @@ class OpenAlert(Protocol):
     @property
     def value(self) -> float | str | None: ...
     @property
-    def fired_at(self) -> datetime | None: ...
+    def firing_at(self) -> datetime | None: ...
     @property
-    def acked_at(self) -> datetime | None: ...
+    def acknowledged_at(self) -> datetime | None: ...
     @property
-    def escalations(self) -> int: ...
+    def escalation_level(self) -> int: ...  # ESCALATE changes applied so far
     @property
-    def renotifications(self) -> int: ...
+    def last_notified_at(self) -> datetime | None: ...  # set by FIRE, ESCALATE and RENOTIFY
 
 
 def due_escalations(open_alerts: Iterable[OpenAlert], rules: RuleSet, now: datetime) -> list[AlertChange]:
     """ESCALATE for firing alerts not acknowledged in time, RENOTIFY for acknowledged ones still open.
 
-    At most one change per alert per call: the worker applies it (incrementing `escalations` or
-    `renotifications`) and the next tick emits the next step if it is already due.
+    At most one change per alert per call: the worker applies it (ESCALATE increments
+    `escalation_level`, both set `last_notified_at` to the change's time) and the next tick emits
+    the next step if it is already due.
     """
     out: list[AlertChange] = []
     for alert in open_alerts:
@@ -61,37 +62,38 @@ def due_escalations(open_alerts: Iterable[OpenAlert], rules: RuleSet, now: datet
     return out
 
 
-def _steps_due(since: datetime | None, after: float, repeat: int, now: datetime) -> int:
-    if since is None:
-        return 0
-    return min(int((now - since).total_seconds() // after), repeat)
+def _steps(since: datetime, until: datetime, after: float) -> int:
+    return int((until - since).total_seconds() // after)
 
 
 def _escalation(alert: OpenAlert, rule: Rule, now: datetime) -> AlertChange | None:
     spec = rule.actions.escalate
-    if spec is None or alert.state != AlertState.FIRING:
+    if spec is None or alert.state != AlertState.FIRING or alert.firing_at is None:
         return None
-    if _steps_due(alert.fired_at, spec.after, spec.repeat, now) <= alert.escalations:
+    if min(_steps(alert.firing_at, now, spec.after), spec.repeat) <= alert.escalation_level:
         return None
     ceiling = (spec.to or Severity.EMERGENCY).rank
     rank = alert.severity.rank
     severity = SEVERITY_ORDER[max(rank, min(rank + 1, ceiling))]
-    waited = format_duration((now - alert.fired_at).total_seconds()) if alert.fired_at else "?"
-    reason = f"non acquittée depuis {waited} (escalade {alert.escalations + 1}/{spec.repeat})"
+    waited = format_duration((now - alert.firing_at).total_seconds())
+    reason = f"non acquittée depuis {waited} (escalade {alert.escalation_level + 1}/{spec.repeat})"
     actions = _notify(rule, spec.notify, reason, AlertEvent.ESCALATE)
     return _change(alert, rule, AlertEvent.ESCALATE, severity, actions, now)
 
 
 def _renotification(alert: OpenAlert, rule: Rule, now: datetime) -> AlertChange | None:
     spec = rule.actions.renotify
-    if spec is None or alert.state != AlertState.ACKNOWLEDGED:
+    acked = alert.acknowledged_at
+    if spec is None or alert.state != AlertState.ACKNOWLEDGED or acked is None:
         return None
-    if _steps_due(alert.acked_at, spec.after, spec.repeat, now) <= alert.renotifications:
+    # Re-notifications happen at ack + k*after; how many were sent follows from the last one's
+    # time, so the stored alert needs no counter of its own.
+    last = alert.last_notified_at
+    done = _steps(acked, last, spec.after) if last is not None and last > acked else 0
+    if min(_steps(acked, now, spec.after), spec.repeat) <= done:
         return None
-    waited = format_duration((now - alert.acked_at).total_seconds()) if alert.acked_at else "?"
-    reason = (
-        f"acquittée il y a {waited} et toujours active (rappel {alert.renotifications + 1}/{spec.repeat})"
-    )
+    waited = format_duration((now - acked).total_seconds())
+    reason = f"acquittée il y a {waited} et toujours active (rappel {done + 1}/{spec.repeat})"
     actions = _notify(rule, spec.notify, reason, AlertEvent.RENOTIFY)
     return _change(alert, rule, AlertEvent.RENOTIFY, alert.severity, actions, now)
 
@@ -114,7 +116,7 @@ def _change(
         rule_id=alert.rule_id,
         event=event,
         severity=severity,
-        labels=dict(alert.labels),
+        labels={str(k): str(v) for k, v in alert.labels.items()},
         title=alert.title,
         description=alert.description,
         value=alert.value,

@@ -38,7 +38,8 @@ rules:
 
 @dataclass
 class StoredAlert:
-    """Stands for the worker's stored alert; applies changes through the real transition function."""
+    """Stands for the worker's stored alert (same attribute names as hypervision.models.alert.Alert);
+    applies changes through the real transition function, as the alert store does."""
 
     fingerprint: str = "fp1"
     rule_id: str = "hospital.occupancy"
@@ -48,20 +49,20 @@ class StoredAlert:
     title: str = "Occupation 0.9"
     description: str = ""
     value: float | str | None = 0.9
-    fired_at: datetime | None = T0
-    acked_at: datetime | None = None
-    escalations: int = 0
-    renotifications: int = 0
+    firing_at: datetime | None = T0
+    acknowledged_at: datetime | None = None
+    escalation_level: int = 0
+    last_notified_at: datetime | None = T0
 
     def apply(self, event: AlertEvent, severity: Severity, now: datetime) -> None:
         self.state = transition(self.state, event)
         self.severity = severity
         if event == AlertEvent.ESCALATE:
-            self.escalations += 1
-        elif event == AlertEvent.RENOTIFY:
-            self.renotifications += 1
+            self.escalation_level += 1
+        if event in (AlertEvent.ESCALATE, AlertEvent.RENOTIFY):
+            self.last_notified_at = now
         elif event == AlertEvent.ACK:
-            self.acked_at = now
+            self.acknowledged_at = now
 
 
 def run(alert: StoredAlert, minutes: range) -> list[tuple[int, str, str]]:
