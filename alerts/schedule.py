@@ -16,20 +16,21 @@ TZ = ZoneInfo(TERRITORY_TZ)
 # Dijon, the reference territory; a rule file may set `location:` for another one.
 DEFAULT_LOCATION = (47.3220, 5.0415)
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
+COUNTRY = "FR"
 
 
 def check_opening_hours(text: str) -> None:
     try:
         opening_hours.validate(text)
-        parsed = opening_hours.OpeningHours(text)
+        _opening(text)
     except Exception as err:  # the library raises its own ParserError type
         raise ValueError(f"opening_hours {text!r} does not parse: {err}") from err
-    del parsed
 
 
 @lru_cache(maxsize=64)
 def _opening(text: str) -> opening_hours.OpeningHours:
-    return opening_hours.OpeningHours(text)
+    # The country gives `PH` (public holidays) its meaning; without it PH never matches.
+    return opening_hours.OpeningHours(text, country=COUNTRY, auto_country=False, auto_timezone=False)
 
 
 @lru_cache(maxsize=1024)

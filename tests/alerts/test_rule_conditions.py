@@ -187,6 +187,17 @@ def test_schedules_in_paris_time(driver_for: Any, schedule: str, local_time: str
     assert fired(d) is expected
 
 
+def test_opening_hours_know_french_public_holidays(driver_for: Any) -> None:
+    d: Driver = driver_for(
+        rule("{all: [{op: '>', value: 1}, {schedule: {opening_hours: 'Mo-Sa 09:00-18:00; PH off'}}]}")
+    )
+    christmas = (datetime(2026, 12, 25, 10, 0, tzinfo=TZ) - T0).total_seconds()  # a Friday
+    d.read(5, christmas)
+    assert not fired(d)
+    d.read(5, christmas + 86400)  # Saturday 26th: open
+    assert fired(d)
+
+
 def test_schedule_rule_fires_on_tick_when_the_period_starts(driver_for: Any) -> None:
     # Cabinet reports "off" at noon (day: fine), nothing more; at sunset it becomes an alert.
     d: Driver = driver_for(
