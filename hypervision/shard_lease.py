@@ -53,13 +53,9 @@ class LeaseManager:
 
         Returns (gained, lost): the caller loads state for gained shards and forgets lost ones.
         """
+        lost = await self.renew()
         alive = await self.heartbeat()
         share = math.ceil(self.shards / alive)
-        lost: set[int] = set()
-        for shard in sorted(self.owned):
-            if not await self._renew(keys=[bus.lease_key(shard)], args=[self.name, self.ttl_ms]):
-                lost.add(shard)
-        self.owned -= lost
         while len(self.owned) > share:
             shard = max(self.owned)
             await self._release(keys=[bus.lease_key(shard)], args=[self.name])
@@ -75,6 +71,15 @@ class LeaseManager:
                 self.owned.add(shard)
                 gained.add(shard)
         return gained, lost
+
+    async def renew(self) -> set[int]:
+        """Extend every lease we hold; returns the shards we no longer own."""
+        lost = set()
+        for shard in sorted(self.owned):
+            if not await self._renew(keys=[bus.lease_key(shard)], args=[self.name, self.ttl_ms]):
+                lost.add(shard)
+        self.owned -= lost
+        return lost
 
     async def release_all(self) -> None:
         for shard in sorted(self.owned):

@@ -131,6 +131,7 @@ class Worker:
     # -- main loop --------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         await self.start()
+        keeper = asyncio.create_task(self._keep_leases(stop), name=f"leases-{self.name}")
         try:
             while not stop.is_set():
                 try:
@@ -145,8 +146,23 @@ class Worker:
                     await asyncio.sleep(1.0)
                     await self._safe_rebalance()
         finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
             with contextlib.suppress(RedisError):
                 await self.leases.release_all()
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """Renew leases on a timer of their own, so a long batch never lets them lapse."""
+        period = self.settings.lease_ttl_ms / 3000
+        while not stop.is_set():
+            await asyncio.sleep(period)
+            try:
+                for shard in await self.leases.renew():
+                    self.shards.pop(shard, None)
+                    log.warning("worker %s: lease of shard %d lapsed", self.name, shard)
+            except (RedisError, OSError) as err:
+                log.warning("worker %s cannot renew leases: %s", self.name, err)
 
     async def _safe_rebalance(self) -> None:
         try:
@@ -291,7 +307,7 @@ class Worker:
             if owner is None or owner.decode() != self.name:
                 self.shards.pop(shard, None)
                 self.leases.owned.discard(shard)
-                raise LeaseLost(f"worker {self.name} lost shard {shard}")
+                raise LeaseLost(f"worker {self.name} lost shard {shard} (now owned by {owner!r})")
             pipe.multi()
             add_to_pipeline(pipe, publication, events_maxlen=self.settings.events_maxlen)
             history_ops(

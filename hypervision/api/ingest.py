@@ -75,6 +75,6 @@ async def ingest_readings(request: Request, runtime: RuntimeDep, principal: Inge
         metrics.READINGS_REJECTED.labels(source_kind="push").inc(len(rejected))
         return JSONResponse(
             {"accepted": accepted, "rejected": [e.as_dict() for e, _ in rejected]},
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status_code=422,
         )
     return JSONResponse({"accepted": accepted, "rejected": []}, status_code=status.HTTP_202_ACCEPTED)
