@@ -48,20 +48,24 @@ def parse(
         missing = [name for name in REQUIRED if name not in header]
         if missing:
             raise AdapterError(f"missing column(s) {', '.join(missing)}", field="line 1")
+        width = len(header)
+        dep_at, sexe_at, day_at = header.index("dep"), header.index("sexe"), header.index("jour")
+        # the file holds every day since 2020: look at a row's three key cells before building it
         for cells in reader:
-            if not any(c.strip() for c in cells):
+            if len(cells) != width:
+                if any(c.strip() for c in cells):
+                    err = AdapterError(
+                        f"{len(cells)} cells for {width} columns", field=f"line {reader.line_num}"
+                    )
+                    keep_going(rejects, partial(_raise, err))
                 continue
-            line = reader.line_num
-            if len(cells) != len(header):
-                err = AdapterError(f"{len(cells)} cells for {len(header)} columns", field=f"line {line}")
-                keep_going(rejects, partial(_raise, err))
-                continue
-            row = dict(zip(header, (c.strip() for c in cells), strict=True))
-            if row["sexe"] != ALL_SEXES or (wanted is not None and row["dep"] not in wanted):
+            dep, day = cells[dep_at].strip(), cells[day_at].strip()
+            if cells[sexe_at].strip() != ALL_SEXES or (wanted is not None and dep not in wanted):
                 continue
             # ISO dates sort as text, and the file is not guaranteed to be ordered
-            if row["dep"] not in latest or row["jour"] > latest[row["dep"]][0]:
-                latest[row["dep"]] = (row["jour"], row, line)
+            if dep not in latest or day > latest[dep][0]:
+                row = dict(zip(header, (c.strip() for c in cells), strict=True))
+                latest[dep] = (day, row, reader.line_num)
     except csv.Error as err:
         raise AdapterError(f"malformed CSV: {err}", field=f"line {reader.line_num}") from err
     out: list[Reading] = []

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 
 RAW_CAP = 64_000  # bytes of a rejected payload kept in the dead-letter stream
 MAX_BACKOFF_S = 60.0
+PARSE_IN_THREAD_BYTES = 256_000
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,10 @@ class Coordinator:
             metrics.ADAPTER_FETCH.labels(adapter=source.kind).observe(time.perf_counter() - started)
         received_at = self._clock()
         rejects: list[AdapterError] = []
+        parse = partial(state.adapter.parse, raw, received_at=received_at, source=source, rejects=rejects)
         try:
-            readings = state.adapter.parse(raw, received_at=received_at, source=source, rejects=rejects)
+            # parsers are pure: a big payload (a whole SI-VIC history) is parsed off the event loop
+            readings = await asyncio.to_thread(parse) if len(raw) > PARSE_IN_THREAD_BYTES else parse()
         except AdapterError as err:
             await self._failed(state, err.for_source(source.id).describe(), raw, "parse")
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +351,39 @@ async def test_failures_and_rejects_count_in_prometheus() -> None:
         sample("hypervision_readings_ingested_total", source_kind="pull", domain="lighting")
         == before_lighting + 5
     )
+
+
+async def test_a_big_payload_is_parsed_off_the_event_loop() -> None:
+    """A whole SI-VIC history (about 10 MB) must not freeze the API and hub sharing the loop."""
+    rows = ['"dep";"sexe";"jour";"hosp";"rea";"rad";"dc"']
+    for day in range(1000):
+        jour = (datetime(2020, 3, 18) + timedelta(days=day)).date().isoformat()
+        rows += [
+            f'"{dep:02d}";{sexe};"{jour}";{dep + day};{day % 90};{day};{dep}'
+            for dep in range(1, 102)
+            for sexe in (0, 1, 2)
+        ]
+    body = ("\n".join(rows) + "\n").encode()
+    source = SourceConfig(
+        id="hosp:sivic", kind="sivic", url="http://sivic.test/", max_bytes=50_000_000, timeout_s=30
+    )
+    coordinator, sinks, _ = make(lambda r: httpx.Response(200, content=body), source)
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.01)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    tick = asyncio.create_task(ticker())
+    try:
+        health = await coordinator.poll("hosp:sivic")
+    finally:
+        tick.cancel()
+    assert health.last_readings == 101 * 4
+    hosp = {r.source: r.value for r in sinks.published[0] if r.metric == "hospitalized"}
+    assert hosp["hosp:sivic/21"] == 21 + 999  # the last day's figure
+    assert max(gaps) < 0.25
