@@ -3,11 +3,14 @@
 import {api, canAct} from "./auth.js";
 import {askComment} from "./dialog.js";
 import {fill, h} from "./dom.js";
-import {duration, since, timeOfDay} from "./format.js";
+import {duration, number, since, timeOfDay} from "./format.js";
 import {beep} from "./sound.js";
 import {rank} from "./status.js";
 
 const FLASH_MS = 120_000;
+
+/** Rule values arrive as text ("50.32962962962962", "off"): numbers are shown rounded. */
+const showValue = (value) => (value !== "" && Number.isFinite(Number(value)) ? number(Number(value), 1) : value);
 
 export class AlertsPanel {
   constructor(container, store, {onFlash} = {}) {
@@ -58,7 +61,7 @@ export class AlertsPanel {
         h("div", {class: "alert-meta"},
           h("span", {class: "state"}, alert.state === "acknowledged" ? `ack. by ${alert.acknowledged_by ?? "?"}` : alert.state),
           h("span", {}, alert.zone ?? "no zone"),
-          alert.value !== null && alert.value !== undefined ? h("span", {class: "alert-value"}, `value ${alert.value}`) : null,
+          alert.value !== null && alert.value !== undefined ? h("span", {class: "alert-value"}, `value ${showValue(alert.value)}`) : null,
           h("span", {title: `opened ${timeOfDay(alert.opened_at)}`}, `open ${duration(since(alert.firing_at ?? alert.opened_at, now))}`))),
       manager ? this.#buttons(alert) : null);
     }));

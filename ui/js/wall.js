@@ -28,7 +28,11 @@ const map = new TerritoryMap($("#map"), $("#map-details"), store);
 const connection = new Connection({
   token,
   topics: TOPICS,
-  onFrame: (frame) => store.apply(frame),
+  onFrame: (frame) => {
+    // A field-team account may not follow the whole room: its place is the team view.
+    if (frame.type === "hello" && frame.role === "team") location.replace("/team");
+    else store.apply(frame);
+  },
   onStatus: () => renderConnection(),
   onRefused: (code, reason) => toLogin(reason || `refused (${code})`),
 });
