@@ -22,30 +22,35 @@ from redis.asyncio.client import Pipeline
 from hypervision import bus
 from hypervision.domain import Reading
 
-# Merge one pre-aggregated bucket into the hash, trim old buckets when the hash has grown past its
-# allowance, and push the expiry. Numbers travel as text; Lua's tostring keeps 14 significant digits.
+# Merge pre-aggregated buckets into their hashes (one script call per batch: packing one command per
+# bucket cost as much as the rest of the commit), trim a hash's old buckets once it has grown past its
+# allowance, and push its expiry. Lua's tostring keeps 14 significant digits.
 _MERGE = """
-local key, field = KEYS[1], ARGV[1]
-local n, s, mn, mx, last, lt = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
-  tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local cur = redis.call('HGET', key, field)
-if cur then
-  local a, b, c, d, e, f = string.match(cur, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
-  n = n + tonumber(a)
-  s = s + tonumber(b)
-  mn = math.min(mn, tonumber(c))
-  mx = math.max(mx, tonumber(d))
-  if tonumber(f) > lt then last, lt = tonumber(e), tonumber(f) end
-end
-redis.call('HSET', key, field, table.concat({n, s, mn, mx, last, lt}, ' '))
-if redis.call('HLEN', key) > tonumber(ARGV[9]) then
-  local cutoff = tonumber(ARGV[8])
-  for _, f in ipairs(redis.call('HKEYS', key)) do
-    if tonumber(f) < cutoff then redis.call('HDEL', key, f) end
+local cutoff, allowance, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for i, key in ipairs(KEYS) do
+  local base = 3 + (i - 1) * 7
+  local field = ARGV[base + 1]
+  local n, s, mn, mx = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]),
+    tonumber(ARGV[base + 5])
+  local last, lt = tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7])
+  local cur = redis.call('HGET', key, field)
+  if cur then
+    local a, b, c, d, e, f = string.match(cur, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+    n = n + tonumber(a)
+    s = s + tonumber(b)
+    mn = math.min(mn, tonumber(c))
+    mx = math.max(mx, tonumber(d))
+    if tonumber(f) > lt then last, lt = tonumber(e), tonumber(f) end
   end
+  redis.call('HSET', key, field, table.concat({n, s, mn, mx, last, lt}, ' '))
+  if redis.call('HLEN', key) > allowance then
+    for _, old in ipairs(redis.call('HKEYS', key)) do
+      if tonumber(old) < cutoff then redis.call('HDEL', key, old) end
+    end
+  end
+  redis.call('EXPIRE', key, ttl)
 end
-redis.call('EXPIRE', key, ARGV[10])
-return 1
+return #KEYS
 """
 
 
@@ -103,22 +108,12 @@ def history_ops(
     cutoff = _bucket_of(now.timestamp() - hours * 3600, bucket_s)
     allowance = hours * 3600 // bucket_s + 60  # trim rarely: only once the hash has grown past it
     ttl = hours * 3600 + bucket_s
+    keys: list[str] = []
+    args: list[str | int] = [cutoff, allowance, ttl]
     for (series, start), b in buckets.items():
-        pipe.eval(
-            _MERGE,
-            1,
-            bus.history_key(series),
-            start,
-            b.count,
-            repr(b.total),
-            repr(b.low),
-            repr(b.high),
-            repr(b.last),
-            b.last_ms,
-            cutoff,
-            allowance,
-            ttl,
-        )
+        keys.append(bus.history_key(series))
+        args += [start, b.count, repr(b.total), repr(b.low), repr(b.high), repr(b.last), b.last_ms]
+    pipe.eval(_MERGE, len(keys), *keys, *args)
     return len(buckets)
 
 
