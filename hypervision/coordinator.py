@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[list[Reading]], Awaitable[Any]]
 DeadLetter = Callable[[str, str, bytes], Awaitable[Any]]
-OnHealth = Callable[["SourceHealth"], Awaitable[Any]]
+# called after every poll with (health, changed): changed on a first failure, a recovery, stale/fresh
+OnHealth = Callable[["SourceHealth", bool], Awaitable[Any]]
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -55,6 +56,7 @@ class SourceHealth:
     domain: str
     zone: str | None
     interval_s: float
+    stale_after: int = 3
     last_poll: datetime | None = None
     last_success: datetime | None = None
     last_error: str | None = None
@@ -65,6 +67,7 @@ class SourceHealth:
     readings_total: int = 0
     last_readings: int = 0
     newest_observed_at: datetime | None = None
+    fresh_at: datetime | None = None  # the last poll that brought newer observations
     stale: bool = False
 
     @property
@@ -85,7 +88,7 @@ class _State:
     source: SourceConfig
     adapter: Adapter
     health: SourceHealth
-    since: datetime  # the last poll that brought newer observations, or when polling started
+    started: datetime
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -122,14 +125,15 @@ class Coordinator:
             if source.id in self._states:
                 raise ValueError(f"duplicate source id {source.id!r}")
             domain = source.domain.value if source.domain else KINDS[source.kind][1].value
-            health = SourceHealth(source.id, source.kind, domain, source.zone, source.interval_s)
+            health = SourceHealth(
+                source.id, source.kind, domain, source.zone, source.interval_s, source.stale_after
+            )
             self._states[source.id] = _State(source, adapter_for(source.kind), health, now)
 
     # -- health ------------------------------------------------------------------------------
 
     def _is_stale(self, state: _State, now: datetime) -> bool:
-        window = timedelta(seconds=state.source.interval_s * state.source.stale_after)
-        return now - state.since > window
+        return stale_at(state.health, now, since=state.started)
 
     def health(self) -> list[SourceHealth]:
         """Every source's health, staleness evaluated now."""
@@ -151,12 +155,12 @@ class Coordinator:
                         state.source.id,
                         state.source.stale_after,
                     )
-                await self._notify(state.health)
+                await self._notify(state.health, changed=True)
         return changed
 
-    async def _notify(self, health: SourceHealth) -> None:
+    async def _notify(self, health: SourceHealth, *, changed: bool) -> None:
         if self._on_health is not None:
-            await self._on_health(health)
+            await self._on_health(health, changed)
 
     # -- one poll ----------------------------------------------------------------------------
 
@@ -238,9 +242,10 @@ class Coordinator:
             errors_total=health.errors_total + 1,
         )
         await self._dead_letter(state.source.id, reason, raw[: self._raw_cap])
-        if health.consecutive_failures == 0:  # log the failure once, not at every poll
+        first = health.consecutive_failures == 0
+        await self._notify(state.health, changed=first)
+        if first:  # log the failure once, not at every poll
             log.warning("source %s failing: %s", state.source.id, reason)
-            await self._notify(state.health)
         else:
             log.debug(
                 "source %s still failing (%d): %s", state.source.id, state.health.consecutive_failures, reason
@@ -255,8 +260,7 @@ class Coordinator:
         newest = max((r.observed_at for r in readings), key=lambda d: d.astimezone(UTC), default=None)
         previous = health.newest_observed_at
         # fresh = newer observations; a feed that keeps serving the same old values is stale too
-        if newest is not None and (previous is None or newest > previous):
-            state.since = at
+        fresh = newest is not None and (previous is None or newest > previous)
         state.health = replace(
             health,
             last_success=at,
@@ -265,10 +269,11 @@ class Coordinator:
             readings_total=health.readings_total + len(readings),
             last_readings=len(readings),
             newest_observed_at=max(newest, previous) if newest and previous else newest or previous,
-            stale=self._is_stale(state, at),
+            fresh_at=at if fresh else health.fresh_at,
         )
-        if health.consecutive_failures or health.stale != state.health.stale:
-            await self._notify(state.health)
+        state.health = replace(state.health, stale=self._is_stale(state, at))
+        changed = bool(health.consecutive_failures) or health.stale != state.health.stale
+        await self._notify(state.health, changed=changed)
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -308,18 +313,38 @@ class Coordinator:
         self._scheduler = None
 
 
-def health_publication(health: SourceHealth) -> Publication:
+def stale_at(health: SourceHealth, now: datetime, *, since: datetime | None = None) -> bool:
+    """No newer observations for ``stale_after`` intervals, counted from the last fresh poll (or
+    ``since``, when polling started); a mirrored health without either keeps its recorded flag."""
+    reference = health.fresh_at or since
+    if reference is None:
+        return health.stale
+    return now - reference > timedelta(seconds=health.interval_s * health.stale_after)
+
+
+def mirrored_health(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A health read back from ``hv:sources:health`` (written by a poller in another process), its
+    staleness evaluated ``now``: a poller that died leaves its sources turning stale."""
+    fresh_at = data.get("fresh_at")
+    window = float(data.get("interval_s", 0)) * int(data.get("stale_after", 3))
+    late = fresh_at is not None and (now - datetime.fromisoformat(fresh_at)).total_seconds() > window
+    stale = bool(data.get("stale")) or late
+    return data | {"stale": stale, "ok": not stale and not data.get("consecutive_failures")}
+
+
+def health_publication(health: SourceHealth, *, changed: bool = True) -> Publication:
     """A source's health as the ``source.health`` event and its mirror in ``hv:sources:health``."""
     data = health.as_dict()
     return Publication(
-        events=[Event("source.health", "sources", data)],
+        events=[Event("source.health", "sources", data)] if changed else [],
         mirror=[MirrorSet(bus.SOURCES_HEALTH_KEY, health.id, data)],
     )
 
 
 def bus_sinks(redis: Redis, settings: Settings, clock: Clock) -> tuple[Publish, DeadLetter, OnHealth]:
     """The coordinator's sinks on the bus: readings to their shards, rejects to ``hv:deadletter``,
-    health changes to the events stream (so a stale source shows on the wall screens)."""
+    health to ``hv:sources:health`` and its changes to the events stream (a stale source shows on
+    the wall screens)."""
     ingestor = Ingestor(redis, settings)
 
     async def publish(readings: list[Reading]) -> None:
@@ -328,7 +353,9 @@ def bus_sinks(redis: Redis, settings: Settings, clock: Clock) -> tuple[Publish, 
     async def dead_letter(source: str, reason: str, raw: bytes) -> None:
         await ingestor.reject(source=source, reason=reason, raw=raw, at=clock())
 
-    async def on_health(health: SourceHealth) -> None:
-        await events.publish(redis, health_publication(health), events_maxlen=settings.events_maxlen)
+    async def on_health(health: SourceHealth, changed: bool) -> None:
+        # the mirror after every poll (GET /api/sources in another process reads it), an event on change
+        publication = health_publication(health, changed=changed)
+        await events.publish(redis, publication, events_maxlen=settings.events_maxlen)
 
     return publish, dead_letter, on_health

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -53,8 +54,9 @@ class Sinks:
     async def dead_letter(self, source: str, reason: str, raw: bytes) -> None:
         self.dead.append((source, reason, raw))
 
-    async def on_health(self, health: SourceHealth) -> None:
-        self.health.append(health)
+    async def on_health(self, health: SourceHealth, changed: bool) -> None:
+        if changed:
+            self.health.append(health)
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -387,3 +389,29 @@ async def test_a_big_payload_is_parsed_off_the_event_loop() -> None:
     hosp = {r.source: r.value for r in sinks.published[0] if r.metric == "hospitalized"}
     assert hosp["hosp:sivic/21"] == 21 + 999  # the last day's figure
     assert max(gaps) < 0.25
+
+
+async def test_api_reads_the_health_mirror_when_the_poller_runs_elsewhere(redis, settings) -> None:
+    clock = FakeClock(datetime(2026, 11, 30, 17, 0, tzinfo=UTC))
+    publish, dead_letter, on_health = bus_sinks(redis, settings, clock)
+    coordinator = Coordinator(
+        [SOURCE],
+        client=httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, content=TALQ))),
+        publish=publish,
+        dead_letter=dead_letter,
+        on_health=on_health,
+        clock=clock,
+    )
+    await coordinator.poll("light:talq")
+    app = FastAPI()
+    app.include_router(sources_api.router)
+    app.state.runtime = SimpleNamespace(redis=redis, clock=clock)  # an API process: no coordinator here
+    app.dependency_overrides[get_principal] = lambda: Principal(Role.SCREEN, "wall", TokenKind.SCREEN, 2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hv.test") as http:
+        body = (await http.get("/api/sources")).json()
+        assert [(s["id"], s["ok"], s["stale"], s["readings_total"]) for s in body] == [
+            ("light:talq", True, False, 6)
+        ]
+        clock.advance(seconds=181)  # the poller died: nothing refreshed the mirror for 3 intervals
+        body = (await http.get("/api/sources")).json()
+        assert [(s["id"], s["ok"], s["stale"]) for s in body] == [("light:talq", False, True)]
