@@ -35,6 +35,11 @@ def lease_key(shard: int) -> str:
     return f"{PREFIX}lease:{{{shard}}}"
 
 
+def lease_epoch_key(shard: int) -> str:
+    """Incremented at every change of owner: the fencing token a commit is checked against."""
+    return f"{PREFIX}lease-epoch:{{{shard}}}"
+
+
 def engine_state_key(shard: int) -> str:
     return f"{PREFIX}engine:{{{shard}}}"
 

@@ -35,6 +35,7 @@ class LeaseManager:
         self.shards = shards
         self.ttl_ms = ttl_ms
         self.owned: set[int] = set()
+        self.epochs: dict[int, int] = {}
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
@@ -68,6 +69,8 @@ class LeaseManager:
             if shard in self.owned:
                 continue
             if await self.redis.set(bus.lease_key(shard), self.name, nx=True, px=self.ttl_ms):
+                # Renewals change the lease key's TTL, so commits are fenced on this epoch instead.
+                self.epochs[shard] = int(await self.redis.incr(bus.lease_epoch_key(shard)))
                 self.owned.add(shard)
                 gained.add(shard)
         return gained, lost

@@ -300,14 +300,15 @@ class Worker:
         """Effects, engine state and XACK in one MULTI, fenced by the lease (WATCH)."""
         state = self.shards[shard]
         dirty = state.engine.take_dirty_state()
-        lease = bus.lease_key(shard)
+        epoch_key = bus.lease_epoch_key(shard)
         async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.watch(lease)
-            owner = await pipe.get(lease)
-            if owner is None or owner.decode() != self.name:
+            # Fencing: if another worker took the shard since we did, its epoch differs and EXEC fails.
+            await pipe.watch(epoch_key)
+            epoch = await pipe.get(epoch_key)
+            if epoch is None or int(epoch) != self.leases.epochs.get(shard):
                 self.shards.pop(shard, None)
                 self.leases.owned.discard(shard)
-                raise LeaseLost(f"worker {self.name} lost shard {shard} (now owned by {owner!r})")
+                raise LeaseLost(f"worker {self.name} lost shard {shard} to another worker")
             pipe.multi()
             add_to_pipeline(pipe, publication, events_maxlen=self.settings.events_maxlen)
             history_ops(

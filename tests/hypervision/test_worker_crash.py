@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -21,11 +23,19 @@ from tests.support import eventually
 
 pytestmark = pytest.mark.fault
 
-N_READINGS = 12_000
+N_READINGS = 6_000
 EVERY_NTH_ALERTS = 10
+RULES = """
+rules:
+  - id: no2-high
+    title: "NO2 {value} at {source}"
+    select: {domain: air, metric: no2}
+    when: {op: ">", value: 200}
+    severity: warning
+"""
 
 
-def _worker(runtime: Runtime, name: str) -> subprocess.Popen[bytes]:
+def _worker(runtime: Runtime, name: str, rules_file: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         HV_REDIS_URL=runtime.settings.redis_url or "",
@@ -35,11 +45,14 @@ def _worker(runtime: Runtime, name: str) -> subprocess.Popen[bytes]:
         HV_WORKER_BATCH="100",
         HV_LEASE_TTL_MS="3000",
         HV_DATA_DIR=str(runtime.settings.data_dir),
+        HV_RULES_FILES=json.dumps([str(rules_file)]),
     )
     return subprocess.Popen([sys.executable, "-m", "hypervision", "worker", "--name", name], env=env)
 
 
-async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(runtime: Runtime):
+async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(runtime: Runtime, tmp_path: Path):
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(RULES)
     start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     readings = [
         Reading(source=f"air:station:S{i:05d}", domain="air", metric="no2", unit="µg/m³",
@@ -49,7 +62,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(runtime: 
     ]  # fmt: skip
     await runtime.ingestor.accept(readings)
 
-    first = _worker(runtime, "doomed")
+    first = _worker(runtime, "doomed", rules_file)
     try:
         await eventually(lambda: _picture_size(runtime, at_least=N_READINGS // 10), timeout=60)
         first.send_signal(signal.SIGKILL)
@@ -59,7 +72,7 @@ async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(runtime: 
     finally:
         if first.poll() is None:
             first.kill()
-    second = _worker(runtime, "survivor")
+    second = _worker(runtime, "survivor", rules_file)
     try:
         await eventually(lambda: _picture_size(runtime, at_least=N_READINGS), timeout=120)
         await eventually(lambda: _nothing_pending(runtime), timeout=30)
