@@ -46,8 +46,8 @@ async def test_reload_swaps_atomically_and_refuses_a_bad_file(
     path = tmp_path / "rules.yaml"
     path.write_text(GOOD)
     runtime = live.runtime
+    before = runtime.load_rule_set()  # the shipped rules, in force before the files change
     runtime.settings = runtime.settings.model_copy(update={"rules_files": [path]})
-    before = runtime.load_rule_set()
     async with live.client(make_token(Role.ADMIN)) as http:
         resp = await http.post("/api/rules/reload")
         assert resp.status_code == 200, resp.text
