@@ -132,7 +132,7 @@ def decode_entry(entry_id: bytes | str, fields: dict[bytes, bytes]) -> tuple[str
 
 async def read_after(redis: Redis, cursor: str, *, count: int = 1000) -> list[tuple[str, Event]]:
     """Events strictly after ``cursor``, in stream order."""
-    entries = await redis.xrange(bus.EVENTS_STREAM, min=f"({cursor}", count=count)
+    entries: Any = await redis.xrange(bus.EVENTS_STREAM, min=f"({cursor}", count=count)
     return [decode_entry(entry_id, fields) for entry_id, fields in entries]
 
 

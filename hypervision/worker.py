@@ -94,7 +94,8 @@ class Worker:
                 if "BUSYGROUP" not in str(err):
                     raise
         self.rule_set = self.load_rules()
-        for key, raw in (await self.redis.hgetall(bus.PICTURE_KEY)).items():
+        picture: dict[bytes, bytes] = await self.redis.hgetall(bus.PICTURE_KEY)  # type: ignore[assignment]
+        for key, raw in picture.items():
             self.latest_at[key.decode()] = datetime.fromisoformat(bus.loads(raw)["observed_at"])
         await self._rebalance()
 
@@ -111,7 +112,7 @@ class Worker:
         """Load the shard's committed engine state and claim what a dead owner left pending."""
         assert self.rule_set is not None
         engine = Engine(self.rule_set)
-        state = await self.redis.hgetall(bus.engine_state_key(shard))
+        state: dict[bytes, bytes] = await self.redis.hgetall(bus.engine_state_key(shard))  # type: ignore[assignment]
         engine.load_state({k.decode(): v for k, v in state.items()})
         stream = bus.readings_stream(shard)
         cursor = "0-0"
@@ -179,13 +180,15 @@ class Worker:
         for shard, state in list(self.shards.items()):
             if not state.caught_up:
                 handled += await self._read_and_handle(shard, "0", block=None)
-        streams = {bus.readings_stream(s): ">" for s, st in self.shards.items() if st.caught_up}
+        streams: dict[Any, Any] = {
+            bus.readings_stream(s): ">" for s, st in self.shards.items() if st.caught_up
+        }
         if streams:
-            response = await self.redis.xreadgroup(
+            response: Any = await self.redis.xreadgroup(
                 bus.WORKER_GROUP,
                 self.name,
                 streams,
-                count=self.settings.worker_batch,  # type: ignore[arg-type]
+                count=self.settings.worker_batch,
                 block=self.settings.worker_block_ms,
             )
             for stream_name, entries in response or []:
@@ -199,7 +202,7 @@ class Worker:
 
     async def _read_and_handle(self, shard: int, start: str, block: int | None) -> int:
         """Re-handle this consumer's own pending entries (after a takeover or a failure)."""
-        response = await self.redis.xreadgroup(
+        response: Any = await self.redis.xreadgroup(
             bus.WORKER_GROUP,
             self.name,
             {bus.readings_stream(shard): start},
@@ -278,8 +281,8 @@ class Worker:
         publication = Publication()
         by_domain: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, reading in newest.items():
-            seen = self.latest_at.get(key)
-            if seen is not None and reading.observed_at < seen:
+            shown_at = self.latest_at.get(key)
+            if shown_at is not None and reading.observed_at < shown_at:
                 continue  # a late reading never replaces a newer one on the screen
             entry = picture_entry(reading, received_at=now)
             publication.mirror.append(MirrorSet(bus.PICTURE_KEY, key, entry))

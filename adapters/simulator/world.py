@@ -267,7 +267,7 @@ def world_readings(
                 Reading(
                     source=source.id,
                     domain=source.domain,
-                    metric=metric,  # type: ignore[arg-type]
+                    metric=metric,
                     value=metric_value(source, metric, now, scenario, elapsed),
                     unit=UNITS[metric],
                     observed_at=observed,
