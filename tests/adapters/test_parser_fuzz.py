@@ -34,12 +34,17 @@ from tests.adapters.feeds import at, fixture
 
 RECEIVED = at(2026, 11, 30, 9, 30)
 LOCATION = fixture("air", "openaq_v3_location.json")
+LATEST = fixture("air", "openaq_v3_locations_latest.json")
 
 # parser, and the recorded payload its structured mutations start from
 PARSERS: dict[str, tuple[Callable[..., list[Reading]], tuple[str, str]]] = {
     "openaq": (
         lambda p, **kw: openaq.parse(p, location=LOCATION, **kw),
         ("air", "openaq_v3_locations_latest.json"),
+    ),
+    "openaq_location": (
+        lambda p, **kw: openaq.parse(LATEST, location=p, **kw),
+        ("air", "openaq_v3_location.json"),
     ),
     "atmo_indice": (atmo_indice.parse, ("air", "atmo_indice_gwadair_arcgis.json")),
     "atmo_episode": (atmo_episode.parse, ("air", "atmo_episode_pollution_alrt3j_feature.json")),
