@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.action import CAP_SEVERITY, Action, CapAction, CapText, TaskAction, WebhookAction
+from alerts.action import Action, actions_for, cap_action
 from alerts.compiled import CompiledRule
 from alerts.condition import Leaf, Witness
 from alerts.lifecycle import AlertEvent
@@ -18,6 +18,8 @@ from alerts.template import render
 from hypervision.domain import Reading, Severity
 
 _INDEX_CACHE_MAX = 10_000
+
+__all__ = ["AlertChange", "Engine", "cap_action"]  # cap_action: re-exported for the CAP publisher
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +309,9 @@ class Engine:
             labels["zone"] = zone  # lets inhibition match per-sensor alerts to their zone
         labels.update(s.labels)
         labels["rule"] = cr.id  # so silences and inhibition can match a rule by id
-        actions = _actions(cr, event, s.severity, context, severity_rose, from_state)
+        actions = actions_for(
+            cr.rule, event, s.severity, context, severity_rose=severity_rose, from_state=from_state
+        )
         return AlertChange(
             fingerprint=s.fp,
             rule_id=cr.id,
@@ -347,59 +351,3 @@ def _local(t: Any) -> str | None:
     if not t:
         return None
     return datetime.fromtimestamp(float(t), UTC).astimezone(TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def _actions(
-    cr: CompiledRule,
-    event: AlertEvent,
-    severity: Severity,
-    context: Mapping[str, object],
-    severity_rose: bool,
-    from_state: str | None,
-) -> tuple[Action, ...]:
-    rule = cr.rule
-    out: list[Action] = []
-    if event == AlertEvent.FIRE:
-        for task in rule.actions.tasks:
-            out.append(
-                TaskAction(
-                    team=task.team,
-                    title=render(task.title, context),
-                    details=render(task.details, context),
-                    priority=task.priority or severity,
-                    due_in_s=task.due_in,
-                )
-            )
-    if event != AlertEvent.PEND and not (event == AlertEvent.RESOLVE and from_state == PENDING):
-        out.extend(WebhookAction(url=w.url) for w in rule.actions.webhooks if event.value in w.on)
-    if rule.public and rule.cap is not None:
-        msg_type = None
-        if event == AlertEvent.FIRE:
-            msg_type = "Alert"
-        elif event == AlertEvent.UPDATE and severity_rose:
-            msg_type = "Update"
-        elif event == AlertEvent.RESOLVE and from_state == FIRING:
-            msg_type = "Cancel"
-        if msg_type is not None:
-            out.append(cap_action(rule.cap, msg_type, severity, context))
-    return tuple(out)
-
-
-def cap_action(cap: Any, msg_type: Any, severity: Severity, context: Mapping[str, object]) -> CapAction:
-    def text(spec: Any) -> CapText:
-        return CapText(
-            headline=render(spec.headline, context),
-            description=render(spec.description, context),
-            instruction=render(spec.instruction, context),
-        )
-
-    return CapAction(
-        msg_type=msg_type,
-        category=cap.category,
-        event=cap.event,
-        urgency=cap.urgency,
-        severity=CAP_SEVERITY[severity],
-        certainty=cap.certainty,
-        fr=text(cap.fr),
-        en=text(cap.en) if cap.en is not None else None,
-    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.engine import Engine
+from alerts.action import CapAction, TaskAction, WebhookAction
+from alerts.engine import AlertChange, Engine
 from alerts.lifecycle import AlertEvent
 from alerts.loader import load_rules_text
 from hypervision.domain import Severity
@@ -195,3 +196,47 @@ def test_reload_keeps_alerts_of_unchanged_rules_and_drops_removed_ones() -> None
     assert [c.event for c in changed.on_reading(reading(250, at=500), T0.replace(minute=8))] == [
         AlertEvent.RESOLVE
     ]
+
+
+ACTIONS = """
+rules:
+  - id: hospital.beds
+    title: "Lits {value:.0f} %"
+    select: {domain: hospital, metric: bedOccupancy}
+    when: {op: ">=", value: 85}
+    for: 1m
+    levels: [{severity: critical, when: {op: ">=", value: 95}}]
+    actions:
+      tasks: [{team: sante, title: "Ouvrir des lits ({value:.0f} %)", due_in: 2h}]
+      webhooks: [{url: "https://hooks.example/a", on: [fire, resolve]}]
+    public: true
+    cap:
+      category: Health
+      event: Saturation hospitalière
+      fr: {headline: "Hôpital saturé à {value:.0f} %"}
+"""
+
+
+def test_actions_follow_the_lifecycle(driver_for: Any) -> None:
+    d: Driver = driver_for(ACTIONS)
+    kw = {"domain": "hospital", "metric": "bedOccupancy", "source": "chu"}
+
+    def kinds(changes: list[AlertChange]) -> list[tuple[str, list[str]]]:
+        return [(c.event.value, [a.kind for a in c.actions]) for c in changes]
+
+    # A pending alert that clears never notified anyone: no webhook on its resolve.
+    assert kinds(d.read(90, 0, **kw) + d.read(50, 30, **kw)) == [("pend", []), ("resolve", [])]
+    assert kinds(d.read(90, 100, **kw) + d.tick(160)) == [("pend", []), ("fire", ["task", "webhook", "cap"])]
+    fire = d.changes[-1]
+    task, hook, cap = fire.actions
+    assert isinstance(task, TaskAction) and task.title == "Ouvrir des lits (90 %)" and task.due_in_s == 7200
+    assert task.priority == Severity.WARNING
+    assert isinstance(hook, WebhookAction) and hook.url == "https://hooks.example/a"
+    assert isinstance(cap, CapAction) and (cap.msg_type, cap.severity) == ("Alert", "Moderate")
+    assert cap.fr.headline == "Hôpital saturé à 90 %" and cap.en is None
+    [rise] = d.read(96, 200, **kw)
+    assert kinds([rise]) == [("update", ["cap"])]
+    assert rise.actions[0].msg_type == "Update" and rise.actions[0].severity == "Severe"  # type: ignore[union-attr]
+    [resolve] = d.read(50, 300, **kw)
+    assert kinds([resolve]) == [("resolve", ["webhook", "cap"])]
+    assert resolve.actions[1].msg_type == "Cancel"  # type: ignore[union-attr]
