@@ -21,10 +21,10 @@ async def get_history(
 ) -> dict[str, Any]:
     settings = runtime.settings
     if "|" not in series:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "series must be `source|metric`")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "series must be `source|metric`")
     if hours > settings.history_hours:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"history is kept for {settings.history_hours} h (HV_HISTORY_HOURS)",
         )
     points = await read_history(

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
 BASELINE = "0001"
@@ -58,6 +58,6 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def _has_tables(conn: object) -> bool:
-    names = set(inspect(conn).get_table_names())  # type: ignore[arg-type]
+def _has_tables(conn: Connection) -> bool:
+    names = set(inspect(conn).get_table_names())
     return bool(names - {"alembic_version"})
