@@ -160,6 +160,7 @@ def test_every_public_rule_shipped_renders_a_valid_warning() -> None:
         "observed_at": "30/11/2026 09:00",
     }
     for rule in shipped:
+        assert rule.cap is not None  # the loader refuses a public rule without one
         for msg_type in ("Alert", "Update", "Cancel"):
             action = cap_action(rule.cap, msg_type, rule.severity, context)
             info = cap_store.info_of(action)
