@@ -183,6 +183,23 @@ def entries_from_moves(session: Session, moves: Sequence[AppliedMove], now: date
     return publication
 
 
+def rule_change(
+    session: Session, *, actor: str, before: str | None, after: str, rules: int, at: datetime
+) -> Publication:
+    """One entry for a rule-set change (a reload that changed the digest), for the rules API to call."""
+    was = f" (was {before[:12]})" if before else ""
+    _, pub = append(
+        session,
+        kind=Kind.RULE,
+        actor=actor,
+        summary=f"Rules changed by {actor}: {rules} rules, digest {after[:12]}{was}",
+        at=at,
+        ref=f"rules:{after[:12]}",
+        data={"event": "reload", "before": before, "after": after, "rules": rules},
+    )
+    return pub
+
+
 # -- reading and verifying -----------------------------------------------------------------------
 
 

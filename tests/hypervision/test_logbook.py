@@ -152,3 +152,18 @@ async def test_manager_note_reaches_the_logbook_topic_and_exports(live: LiveServ
         assert (await http.get("/api/logbook", params={"from": later})).json() == []
     async with live.client(manager) as http:
         assert (await http.get("/api/logbook/verify")).json()["ok"] is True
+
+
+def test_a_rule_change_is_an_entry_of_its_own(db_url):
+    engine = sql_engine(db_url)
+    with session_scope(engine) as session:
+        pub = logbook.rule_change(
+            session, actor="user:root", before="a" * 64, after="b" * 64, rules=12, at=T0
+        )
+    (event,) = pub.events
+    assert event.data["kind"] == "rule" and event.data["data"]["rules"] == 12
+    assert (
+        event.data["summary"] == f"Rules changed by user:root: 12 rules, digest {'b' * 12} (was {'a' * 12})"
+    )
+    with Session(engine) as session:
+        assert logbook.verify(session).checked == 1
