@@ -19,10 +19,6 @@ class SilenceNotFound(LookupError):
     pass
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def create(
     session: Session,
     *,
@@ -66,8 +62,8 @@ def expire(session: Session, silence_id: int, *, actor: str, now: datetime) -> t
     if row is None:
         raise SilenceNotFound(f"no silence {silence_id}")
     pub = Publication()
-    if _aware(row.ends_at) > now:
-        row.ends_at = max(now.astimezone(UTC), _aware(row.starts_at))
+    if row.ends_at > now:
+        row.ends_at = max(now.astimezone(UTC), row.starts_at)
         row.expired_by = actor
         session.add(row)
         _, pub = logbook.append(
@@ -91,8 +87,8 @@ def active(session: Session, now: datetime) -> list[RuleSilence]:
         RuleSilence(
             id=str(r.id),
             matchers=tuple(Matcher.model_validate(m) for m in r.matchers),
-            starts_at=_aware(r.starts_at),
-            ends_at=_aware(r.ends_at),
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
             reason=r.reason,
             created_by=r.created_by,
         )

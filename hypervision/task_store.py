@@ -36,18 +36,8 @@ class TaskNotFound(LookupError):
     pass
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def task_public(task: Task) -> dict[str, Any]:
-    public = TaskPublic.model_validate(task)
-    for name in ("due_at", "created_at", "updated_at", "closed_at", "escalated_at"):
-        setattr(public, name, _aware(getattr(public, name)))
-    return public.model_dump(mode="json")
+    return TaskPublic.model_validate(task).model_dump(mode="json")
 
 
 def get(session: Session, task_id: int) -> Task:
@@ -320,7 +310,7 @@ def escalate_overdue(session: Session, now: datetime) -> Publication:
         session.flush()
         change = {"event": "escalate", "from": state.value, "to": state.value, "by": "system:overdue"}
         publication.extend(publication_for(task, change))
-        due = _aware(task.due_at)
+        due = task.due_at
         _, pub = logbook.append(
             session,
             kind=logbook.Kind.TASK,
