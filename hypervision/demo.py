@@ -11,15 +11,21 @@ from dataclasses import dataclass
 import uvicorn
 from sqlmodel import select
 
-from adapters.simulator.world import world_readings
+from adapters.simulator.feeds import demo_sources
+from adapters.simulator.server import FeedServer
 from hypervision import auth
 from hypervision.api.app import create_app
 from hypervision.config import Settings
 from hypervision.db import session_scope
+from hypervision.embedded_redis import free_port
 from hypervision.models.user import Role, TokenKind, User
+from hypervision.poller import start_poller
+from hypervision.push_demo import PushDemo, start_push_demo
 from hypervision.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
+
+DEMO_POLL_S = 15.0
 
 DEMO_USERS: tuple[tuple[str, Role, list[str]], ...] = (
     ("admin", Role.ADMIN, []),
@@ -55,17 +61,6 @@ def ensure_demo_users(runtime: Runtime) -> DemoCredentials:
     return DemoCredentials(passwords, screen)
 
 
-async def simulate_into_bus(
-    runtime: Runtime, scenario: str, stop: asyncio.Event, every_s: float = 5.0
-) -> None:
-    """Feed the simulated territory straight onto the bus (used when no feed coordinator runs)."""
-    started = runtime.clock()
-    while not stop.is_set():
-        await runtime.ingestor.accept(world_readings(runtime.clock(), scenario=scenario, started_at=started))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_s)
-
-
 def banner(url: str, creds: DemoCredentials, scenario: str) -> str:
     lines = [
         "",
@@ -82,6 +77,9 @@ def banner(url: str, creds: DemoCredentials, scenario: str) -> str:
 
 
 async def run_demo(settings: Settings, *, host: str, port: int, scenario: str) -> None:
+    """Serve the simulated feeds in their real formats and read them through the real adapters:
+    pulled feeds over HTTP (coordinator), the helpline PBX over AMI and queue_log, LoRaWAN uplinks
+    over the ingest API. Nothing reaches the bus by a shortcut."""
     async with AsyncExitStack() as stack:
         runtime = await open_runtime(settings, stack)
         creds = ensure_demo_users(runtime)
@@ -89,13 +87,37 @@ async def run_demo(settings: Settings, *, host: str, port: int, scenario: str) -
         server = uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, log_level="warning", ws_per_message_deflate=True)
         )
-        stop = asyncio.Event()
-        simulator = asyncio.create_task(simulate_into_bus(runtime, scenario, stop))
+        feed_server = FeedServer(scenario, clock=runtime.clock)
+        feed_port = free_port()
+        simulator = uvicorn.Server(
+            uvicorn.Config(
+                feed_server.app(), host="127.0.0.1", port=feed_port, log_level="warning", lifespan="off"
+            )
+        )
+        simulator_task = asyncio.create_task(simulator.serve(), name="simulator")
+        while not simulator.started:
+            await asyncio.sleep(0.02)
+        sources = demo_sources(f"http://127.0.0.1:{feed_port}", interval_s=DEMO_POLL_S)
+        poller = await start_poller(runtime, sources, with_push_feeds=False)
+        push: PushDemo | None = None
+
+        async def start_push_side() -> None:
+            nonlocal push
+            while not server.started:
+                await asyncio.sleep(0.05)
+            push = await start_push_demo(runtime, scenario, api_url=f"http://{host}:{port}")
+
+        push_starter = asyncio.create_task(start_push_side())
         print(banner(f"http://{host}:{port}", creds, scenario), flush=True)
         try:
             await server.serve()
         finally:
-            stop.set()
-            simulator.cancel()
+            push_starter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await simulator
+                await push_starter
+            if push is not None:
+                await push.stop()
+            await poller.stop()
+            simulator.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await simulator_task

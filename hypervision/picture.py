@@ -31,9 +31,11 @@ def picture_entry(reading: Reading, *, received_at: datetime | None = None) -> d
 
 
 def is_stale(entry: Mapping[str, Any], now: datetime) -> bool:
+    """Nothing received for longer than the domain allows (a daily index observed at midnight and
+    received this morning is fresh: the arrival, not the observation time, tells a feed is alive)."""
     allowance = STALE_AFTER.get(str(entry.get("domain")), timedelta(hours=1))
-    observed = datetime.fromisoformat(str(entry["observed_at"]))
-    return now - observed > allowance
+    seen = datetime.fromisoformat(str(entry.get("received_at") or entry["observed_at"]))
+    return now - seen > allowance
 
 
 def domain_status(

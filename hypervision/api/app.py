@@ -27,6 +27,7 @@ from hypervision.api import (
     picture,
     rules,
     silences,
+    sources,
     tasks,
     users,
     ws,
@@ -95,7 +96,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)  # outermost: even a refused body gets an id
     for module in (health, metrics_route, auth, ingest, lorawan, picture, alerts, history, ws):
         app.include_router(module.router)
-    for module in (alert_actions, silences, tasks, logbook_api, users, keys, rules):
+    for module in (alert_actions, silences, tasks, logbook_api, users, keys, rules, sources):
         app.include_router(module.router)
     for module in (cap_api, opendata_api):  # public publishing: no token, public data only
         app.include_router(module.router)

@@ -1,4 +1,4 @@
-"""``GET /api/sources``: every configured pulled source with its health (stale ones included)."""
+"""``GET /api/sources``: every configured source with its health (stale ones included)."""
 
 from __future__ import annotations
 
@@ -15,25 +15,27 @@ router = APIRouter(prefix="/api/sources", tags=["sources"])
 
 
 class SourceHealthPublic(BaseModel):
+    """A pulled source's health; pushed feeds (AMI, MQTT, queue_log) report the subset they know."""
+
     id: str
-    kind: str
-    domain: str
-    zone: str | None
-    interval_s: float
-    stale_after: int
+    kind: str = "push"
+    domain: str | None = None
+    zone: str | None = None
+    interval_s: float = 0
+    stale_after: int = 0
     ok: bool
-    stale: bool
-    last_poll: datetime | None
-    last_success: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    consecutive_failures: int
-    errors_total: int
-    polls_total: int
-    readings_total: int
-    last_readings: int
-    newest_observed_at: datetime | None
-    fresh_at: datetime | None
+    stale: bool = False
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    errors_total: int = 0
+    polls_total: int = 0
+    readings_total: int = 0
+    last_readings: int = 0
+    newest_observed_at: datetime | None = None
+    fresh_at: datetime | None = None
 
 
 @router.get("", response_model=list[SourceHealthPublic])
