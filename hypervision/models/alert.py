@@ -27,13 +27,14 @@ class AlertBase(SQLModel):
 
 class Alert(AlertBase, table=True):
     __table_args__ = (
-        # At most one open alert per fingerprint, enforced by the database itself.
+        # At most one open alert per fingerprint, enforced by the database itself. SQLAlchemy stores
+        # an enum by member *name*, so the condition compares with 'RESOLVED', not the value.
         Index(
             "ux_alert_open_fingerprint",
             "fingerprint",
             unique=True,
-            sqlite_where=text("state != 'resolved'"),
-            postgresql_where=text("state != 'resolved'"),
+            sqlite_where=text("state != 'RESOLVED'"),
+            postgresql_where=text("state != 'RESOLVED'"),
         ),
     )
 

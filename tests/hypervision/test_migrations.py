@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import hypervision.models  # noqa: F401  (registers every table)
 from hypervision import migrations
-from hypervision.db import create_schema, make_engine
+from hypervision.db import create_schema, make_engine, session_scope
+from hypervision.domain import AlertState, Severity
+from hypervision.models.alert import Alert
 
 
 def _diff(engine) -> list:
@@ -76,3 +81,32 @@ def test_cli_db_upgrade_and_current(db_url: str, tmp_path):
     current = subprocess.run([*run, "db", "current"], env=env, capture_output=True, text=True, timeout=120)
     assert current.returncode == 0, current.stdout + current.stderr
     assert f"database: {migrations.head_revision()}" in current.stdout
+
+
+def test_migrated_schema_allows_one_open_alert_per_fingerprint_and_reopening(db_url: str):
+    now = datetime.now(UTC)
+
+    def alert(state: AlertState) -> Alert:
+        return Alert(
+            fingerprint="fp-1",
+            rule_id="r",
+            state=state,
+            severity=Severity.WARNING,
+            title="t",
+            labels={},
+            opened_at=now,
+            updated_at=now,
+            last_seen_at=now,
+        )
+
+    engine = make_engine(db_url)
+    try:
+        migrations.upgrade(engine)
+        with session_scope(engine) as session:
+            session.add(alert(AlertState.RESOLVED))
+        with session_scope(engine) as session:  # the same condition fires again after it resolved
+            session.add(alert(AlertState.FIRING))
+        with pytest.raises(IntegrityError), session_scope(engine) as session:
+            session.add(alert(AlertState.ACKNOWLEDGED))  # but never two open at once
+    finally:
+        engine.dispose()
