@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -271,12 +271,15 @@ def tasks_from_moves(session: Session, moves: Sequence[AppliedMove], now: dateti
     return dispatch_from_moves(session, moves, now)
 
 
-def make_tasks_hook(inhibit: Sequence[InhibitRule]) -> MoveHook:
-    """The same hook, also skipping alerts inhibited under the rule set's inhibition rules."""
-    rules = tuple(inhibit)
+def make_tasks_hook(inhibit: Sequence[InhibitRule] | Callable[[], Sequence[InhibitRule]]) -> MoveHook:
+    """The same hook, also skipping alerts inhibited under the rule set's inhibition rules.
+
+    Pass a callable (e.g. ``lambda: runtime.load_rule_set().inhibit``) to follow rule reloads.
+    """
+    current = inhibit if callable(inhibit) else (lambda rules=tuple(inhibit): rules)
 
     def hook(session: Session, moves: Sequence[AppliedMove], now: datetime) -> Publication:
-        return dispatch_from_moves(session, moves, now, rules)
+        return dispatch_from_moves(session, moves, now, current())
 
     return hook
 

@@ -15,10 +15,10 @@ from alerts.lifecycle import AlertEvent, IllegalTransition
 from alerts.schema import Matcher
 from hypervision import alert_store, logbook, silence_store
 from hypervision.api.deps import Manager, RuntimeDep
-from hypervision.api.writes import commit_and_publish
 from hypervision.events import Event, Publication
 from hypervision.models.alert import Alert, AlertPublic
 from hypervision.models.silence import SilencePublic
+from hypervision.unit_of_work import commit_and_publish
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 

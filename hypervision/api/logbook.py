@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from hypervision import logbook, logbook_report
 from hypervision.api.deps import ControlRoom, Manager, RuntimeDep, SessionDep
-from hypervision.api.writes import commit_and_publish
 from hypervision.events import Publication
 from hypervision.models.logbook import NoteCreate
+from hypervision.unit_of_work import commit_and_publish
 
 router = APIRouter(prefix="/api/logbook", tags=["logbook"])
 

@@ -9,9 +9,9 @@ from sqlmodel import Session, col, select
 
 from hypervision import silence_store
 from hypervision.api.deps import Manager, RuntimeDep, SessionDep, Viewer
-from hypervision.api.writes import commit_and_publish
 from hypervision.events import Publication
 from hypervision.models.silence import Silence, SilencePublic
+from hypervision.unit_of_work import commit_and_publish
 
 router = APIRouter(prefix="/api/silences", tags=["silences"])
 

@@ -14,13 +14,13 @@ from sqlmodel import Session
 
 from hypervision import task_store
 from hypervision.api.deps import Manager, RuntimeDep, SessionDep, TaskWorker, Viewer
-from hypervision.api.writes import commit_and_publish
 from hypervision.auth import Principal
 from hypervision.events import Publication
 from hypervision.models.alert import Alert
 from hypervision.models.task import Task, TaskCreate, TaskHistoryPublic, TaskPublic
 from hypervision.models.user import Role
 from hypervision.tasks import TEAM_EVENTS, IllegalTaskTransition, TaskEvent
+from hypervision.unit_of_work import commit_and_publish
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 

@@ -122,3 +122,18 @@ def test_cli_purge_uses_the_retention_setting(db_url, tmp_path):
     with Session(engine) as session:
         assert session.get(Task, ids["old"]).title == privacy.ANONYMISED
         assert logbook.verify(session).ok
+
+
+async def test_the_daily_job_uses_the_retention_setting(runtime):
+    import dataclasses
+
+    from hypervision.people_jobs import purge_free_text
+
+    ids = _seed(runtime.db)
+    assert runtime.settings.retention_days == 90
+    early = dataclasses.replace(runtime, clock=lambda: T0 + timedelta(days=80))
+    assert (await purge_free_text(early)).total == 0
+    later = dataclasses.replace(runtime, clock=lambda: T0 + timedelta(days=100))
+    assert (await purge_free_text(later)).tasks == 1
+    with Session(runtime.db) as session:
+        assert session.get(Task, ids["old"]).title == privacy.ANONYMISED

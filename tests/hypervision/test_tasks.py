@@ -110,7 +110,7 @@ def test_no_rule_task_while_a_zone_wide_alert_inhibits_it(db_url):
             source=[Matcher(label="scope", value="zone")], target=[Matcher(label="scope", value="sensor")]
         )
     ]
-    hook = task_store.make_tasks_hook(inhibit)
+    hook = task_store.make_tasks_hook(lambda: inhibit)  # a callable follows rule reloads
     engine = sql_engine(db_url)
     with session_scope(engine) as session:
         fire(session, fingerprint="zone", labels={"rule": "z", "scope": "zone", "zone": "nord"})
@@ -237,3 +237,22 @@ async def test_manager_reassigns_to_another_team_and_both_teams_hear_of_it(live:
     assert topics == ["tasks:helpline", "tasks:lighting", "tasks:helpline"]
     with Session(live.runtime.db) as session:
         assert logbook.verify(session).ok
+
+
+async def test_the_escalation_job_commits_and_pushes_once(runtime):
+    from datetime import UTC, datetime
+
+    from hypervision.people_jobs import escalate_overdue_tasks
+
+    past = datetime.now(UTC) - timedelta(hours=2)
+    with session_scope(runtime.db) as session:
+        task, _ = task_store.create(
+            session, TaskCreate(team="lighting", title="Armoire E12", due_in_s=600), actor="user:m", now=past
+        )
+    assert await escalate_overdue_tasks(runtime) == 1
+    assert await escalate_overdue_tasks(runtime) == 0
+    entries = await runtime.redis.xrange(bus.EVENTS_STREAM)
+    kinds = [(f[b"type"].decode(), f[b"topic"].decode()) for _, f in entries]
+    assert kinds == [("task.changed", "tasks:lighting"), ("logbook.entry", "logbook")]
+    mirrored = bus.loads(await runtime.redis.hget(bus.OPEN_TASKS_KEY, str(task.id)))
+    assert mirrored["escalated_at"] is not None
