@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerts.engine import AlertChange, Engine
+from alerts.explain import describe_rule
 from alerts.loader import RuleSet
 from alerts.schedule import TZ
 from hypervision.domain import Reading
@@ -74,13 +75,18 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[Reading]:
             raise BacktestInputError(number, f"{where}: {first['msg']}") from err
 
 
-def format_change(change: AlertChange) -> str:
-    """One line per change: when (Paris time), what, severity, rule, subject, value and title."""
+def format_change(change: AlertChange, rules: RuleSet | None = None) -> str:
+    """One line per change: when (Paris time), what, severity, rule, subject, value and title;
+    with `rules`, a firing or pending line also says why (the rule's condition)."""
     when = change.at.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
     subject = ",".join(f"{k}={v}" for k, v in sorted(change.labels.items()) if k != "rule")
     value = "" if change.value is None else f" value={change.value}"
     what = f"{change.event.value:<8} {change.severity.value:<9}"
-    return f"{when}  {what} {change.rule_id} [{subject}]{value}  {change.title}"
+    line = f"{when}  {what} {change.rule_id} [{subject}]{value}  {change.title}"
+    rule = rules.by_id.get(change.rule_id) if rules is not None else None
+    if rule is not None and change.event.value in ("pend", "fire"):
+        line += f"  <- {describe_rule(rule)}"
+    return line
 
 
 @dataclass(slots=True)
@@ -103,8 +109,9 @@ class Summary:
         return summary
 
 
-def change_to_dict(change: AlertChange) -> dict[str, Any]:
-    """JSON-ready form of a change (API and CLI output)."""
+def change_to_dict(change: AlertChange, rules: RuleSet | None = None) -> dict[str, Any]:
+    """JSON-ready form of a change (API and CLI output); with `rules`, `because` is the condition."""
+    rule = rules.by_id.get(change.rule_id) if rules is not None else None
     return {
         "at": change.at.isoformat(),
         "event": change.event.value,
@@ -117,4 +124,5 @@ def change_to_dict(change: AlertChange) -> dict[str, Any]:
         "value": change.value,
         "public": change.public,
         "actions": [asdict(action) for action in change.actions],
+        "because": describe_rule(rule) if rule is not None else None,
     }

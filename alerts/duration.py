@@ -35,7 +35,13 @@ def parse_duration(value: Any) -> float:
 def format_duration(seconds: float) -> str:
     seconds = round(seconds)
     out = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    # Days only from three days on: "36h" reads better than "1d12h".
+    units = (
+        (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+        if seconds >= 3 * 86400
+        else (("h", 3600), ("m", 60), ("s", 1))
+    )
+    for unit, size in units:
         if seconds >= size:
             out.append(f"{seconds // size}{unit}")
             seconds %= size

@@ -153,7 +153,7 @@ async def backtest_rules(request: BacktestRequest, runtime: RuntimeDep, _: Manag
     return {
         "digest": rules.digest,
         "readings": len(readings),
-        "changes": [change_to_dict(c) for c in changes[:MAX_CHANGES_SHOWN]],
+        "changes": [change_to_dict(c, rules) for c in changes[:MAX_CHANGES_SHOWN]],
         "truncated": len(changes) > MAX_CHANGES_SHOWN,
         "summary": {"changes": summary.changes, "fired": summary.fired, "resolved": summary.resolved},
     }

@@ -93,7 +93,9 @@ def rules_backtest(
             raise click.ClickException(str(err)) from err
     changes = backtest(rules, readings, timedelta(seconds=tick), until=until)
     for change in changes:
-        click.echo(orjson.dumps(change_to_dict(change)).decode() if as_json else format_change(change))
+        click.echo(
+            orjson.dumps(change_to_dict(change, rules)).decode() if as_json else format_change(change, rules)
+        )
     summary = Summary.of(changes)
     fired = ", ".join(f"{rule} x{n}" for rule, n in sorted(summary.fired.items())) or "none"
     click.echo(f"{len(readings)} readings, {summary.changes} changes; fired: {fired}", err=True)
