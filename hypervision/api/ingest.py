@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
+from adapters import stock_csv
+from adapters.errors import AdapterError
+from adapters.source import SourceConfig
 from hypervision import metrics
-from hypervision.api.deps import Ingester, RuntimeDep
+from hypervision.api.deps import CurrentPrincipal, Ingester, RuntimeDep
+from hypervision.auth import Principal
 from hypervision.ingest import validate_items
+from hypervision.models.user import Role
 
 router = APIRouter(prefix="/api/ingest", tags=["ingest"])
 
@@ -78,3 +83,47 @@ async def ingest_readings(request: Request, runtime: RuntimeDep, principal: Inge
             status_code=422,
         )
     return JSONResponse({"accepted": accepted, "rejected": []}, status_code=status.HTTP_202_ACCEPTED)
+
+
+def _mask_drive_uploader(principal: CurrentPrincipal) -> Principal:
+    """The mask-drive team uploads its own stock sheet; managers, admins and ingest keys may too."""
+    allowed = principal.role in (Role.ADMIN, Role.MANAGER, Role.INGEST) or (
+        principal.role == Role.TEAM and "mask_drive" in principal.teams
+    )
+    if not allowed:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the mask-drive team, managers or a feed key")
+    return principal
+
+
+@router.post(
+    "/mask-drive.csv",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={422: {"description": "some lines refused, each named by line and column"}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def ingest_mask_drive_csv(
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, Depends(_mask_drive_uploader)]
+) -> JSONResponse:
+    """The team's stock sheet: ``site, observed_at, on_hand[, distributed_per_hour, reserved,
+    queue_wait_min, days_of_cover, name]``; bad lines are named (``line 3.on_hand``), good ones kept."""
+    body = await request.body()
+    now = runtime.clock()
+    rejects: list[AdapterError] = []
+    source = SourceConfig(id="mask_drive:upload", kind="stock_csv")
+    try:
+        readings = stock_csv.parse(body, received_at=now, source=source, rejects=rejects)
+    except AdapterError as err:
+        await runtime.ingestor.reject(source=source.id, reason=err.describe(), raw=body, at=now)
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, err.describe()) from err
+    accepted = await runtime.ingestor.accept(readings)
+    for reading in readings:
+        metrics.READINGS_INGESTED.labels(source_kind="upload", domain=reading.domain.value).inc()
+    errors = [{"field": e.field, "reason": e.reason} for e in rejects]
+    if rejects:
+        await runtime.ingestor.reject_many(
+            [(f"{source.id} ({principal.name})", e.describe(), body) for e in rejects], at=now
+        )
+        metrics.READINGS_REJECTED.labels(source_kind="upload").inc(len(rejects))
+    return JSONResponse({"accepted": accepted, "rejected": errors}, status_code=422 if rejects else 202)
