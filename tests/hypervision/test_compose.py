@@ -113,8 +113,13 @@ def test_dockerfile_runs_unprivileged_on_a_slim_base():
     assert 'ENTRYPOINT ["hypervision"]' in text
 
 
-def test_shipped_sources_file_is_valid():
+def test_shipped_sources_file_is_valid_and_polls_the_demo_simulator():
     assert check_sources_file(ROOT / "ops/sources.yaml") == []
+    compose = yaml.safe_load(COMPOSE.read_text())
+    command = compose["services"]["simulator"]["command"]
+    port = command[command.index("--port") + 1]
+    urls = [s["url"] for s in yaml.safe_load((ROOT / "ops/sources.yaml").read_text())["sources"]]
+    assert urls and all(u.startswith(f"http://simulator:{port}/") for u in urls)
 
 
 async def test_every_dashboard_query_names_an_exposed_metric(live: LiveServer):
