@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
     tick_interval_s: float = 1.0
+    housekeeping_interval_s: float = 15.0
 
     # Rules
     rules_files: list[Path] = Field(default_factory=list, description="empty: the shipped rule set")

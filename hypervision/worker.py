@@ -33,6 +33,7 @@ from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
 from hypervision.history import history_ops
 from hypervision.hooks import MoveHook, default_move_hooks
+from hypervision.housekeeping import Housekeeper
 from hypervision.logs import correlation_id
 from hypervision.picture import picture_entry
 from hypervision.shard_lease import LeaseManager
@@ -78,10 +79,17 @@ class Worker:
             redis, name=self.name, shards=settings.reading_shards, ttl_ms=settings.lease_ttl_ms
         )
         self.shards: dict[int, ShardState] = {}
+        self.housekeeper = Housekeeper(
+            redis=redis, db=db, settings=settings, rules=self._rules, move_hooks=self.move_hooks
+        )
         self.rule_set: RuleSet | None = None
         self.latest_at: dict[str, datetime] = {}
         self._last_tick: datetime | None = None
         self._last_rebalance = 0.0
+
+    def _rules(self) -> RuleSet:
+        assert self.rule_set is not None
+        return self.rule_set
 
     # -- set-up -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -104,7 +112,9 @@ class Worker:
         for shard in lost:
             self.shards.pop(shard, None)
             log.info("worker %s released shard %d", self.name, shard)
-        for shard in gained:
+        # Owned but not loaded: dropped after an outage of Redis or the database, while the lease
+        # held; reloading the committed state is what lets the worker catch up.
+        for shard in sorted(gained | (self.leases.owned - self.shards.keys())):
             await self._take_shard(shard)
         self._last_rebalance = asyncio.get_running_loop().time()
 
@@ -259,7 +269,7 @@ class Worker:
                 self.latest_at[reading.key] = reading.observed_at
             state.failures.pop(entry_id, None)
         metrics.READINGS_PROCESSED.inc(len(readings))
-        metrics.note_moves(moves)
+        metrics.note_moves([m for m in moves if not m.replayed])
         return len(entries)
 
     def _apply_sql(
@@ -268,8 +278,10 @@ class Worker:
         with session_scope(self.db) as session:
             moves = alert_store.apply_engine_changes(session, changes)
             publication = alert_store.publication_for(moves)
+            # A replayed move's hooks already ran (their rows are stored): only its alert is republished.
+            fresh = [m for m in moves if not m.replayed]
             for hook in self.move_hooks:
-                publication.extend(hook(session, moves, now))
+                publication.extend(hook(session, fresh, now))
         return moves, publication
 
     def _picture_publication(self, readings: list[tuple[str, Reading]], now: datetime) -> Publication:
@@ -399,6 +411,8 @@ class Worker:
             return
         self._last_tick = now
         await self.tick(now)
+        if 0 in self.shards:
+            await self.housekeeper.maybe_run(now)
 
     async def tick(self, now: datetime) -> None:
         cause = f"tick:{int(now.timestamp() * 1000)}"
