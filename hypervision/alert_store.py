@@ -38,6 +38,8 @@ class AppliedMove:
     actor: str
     comment: str | None
     change: AlertChange | None = None
+    # Stored by an earlier run that died before its Redis commit: published again, hooks skip it.
+    replayed: bool = False
 
 
 def alert_public(alert: Alert) -> dict[str, Any]:
@@ -60,7 +62,9 @@ def apply_engine_changes(
     """Apply the engine's changes, each with its cause (the stream entry ID that triggered it).
 
     Re-applying the same batch after a crash changes nothing: a move already recorded for that
-    fingerprint, cause and event is skipped, and a move the current state no longer allows is dropped.
+    fingerprint, cause and event is not applied again but returned ``replayed`` (the run that stored
+    it may have died before its events reached Redis), and a move the current state no longer allows
+    is dropped.
     """
     applied: list[AppliedMove] = []
     for cause, change in changes:
@@ -70,24 +74,34 @@ def apply_engine_changes(
     return applied
 
 
-def _already_applied(session: Session, fingerprint: str, cause: str | None, event: AlertEvent) -> bool:
+def _recorded(
+    session: Session, fingerprint: str, cause: str | None, event: AlertEvent
+) -> AlertHistory | None:
     if cause is None:
-        return False
-    return (
-        session.exec(
-            select(AlertHistory.id).where(
-                AlertHistory.fingerprint == fingerprint,
-                AlertHistory.cause == cause,
-                AlertHistory.event == event.value,
-            )
-        ).first()
-        is not None
-    )
+        return None
+    return session.exec(
+        select(AlertHistory).where(
+            AlertHistory.fingerprint == fingerprint,
+            AlertHistory.cause == cause,
+            AlertHistory.event == event.value,
+        )
+    ).first()
+
+
+def _replayed(session: Session, done: AlertHistory, change: AlertChange) -> AppliedMove | None:
+    alert = session.get(Alert, done.alert_id)
+    if alert is None:  # purged since: nothing left to show
+        return None
+    before = AlertState(done.from_state) if done.from_state else None
+    after = AlertState(done.to_state)
+    return AppliedMove(alert_public(alert), change.event, before, after, done.actor, None, change, True)
 
 
 def _apply_one(session: Session, cause: str | None, change: AlertChange) -> AppliedMove | None:
-    if change.event not in _REPEATABLE and _already_applied(session, change.fingerprint, cause, change.event):
-        return None
+    if change.event not in _REPEATABLE:
+        done = _recorded(session, change.fingerprint, cause, change.event)
+        if done is not None:
+            return _replayed(session, done, change)
     alert = find_open(session, change.fingerprint)
     before = alert.state if alert is not None else None
     try:
