@@ -114,7 +114,9 @@ class CompareLeaf(Leaf):
         for one in series.values():
             if self.agg != "latest":
                 assert one.window is not None
-                value: float | str | None = one.window.aggregate(self.agg)
+                aggregate = one.window.aggregate(self.agg)
+                # Rounded so the alert shows 211.775, not 211.77499999999998.
+                value: float | str | None = round(aggregate, 3) if aggregate is not None else None
             else:
                 value = one.value
             if value is None:
