@@ -132,8 +132,20 @@ async def ui_server(runtime: Runtime) -> AsyncIterator[UiServer]:
         await server.stop()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-async def browser() -> AsyncIterator[Any]:
+async def browser(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Headless chromium; when the test fails, every open page is saved to test-artifacts/failures."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -141,7 +153,23 @@ async def browser() -> AsyncIterator[Any]:
         try:
             yield chromium
         finally:
+            if request.node.stash.get(FAILED, False):
+                await _save_pages(chromium, request.node.name)
             await chromium.close()
+
+
+async def _save_pages(chromium: Any, test_name: str) -> None:
+    folder = ARTIFACTS / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in test_name)
+    pages = [page for context in chromium.contexts for page in context.pages]
+    for n, page in enumerate(pages):
+        await page.screenshot(path=str(folder / f"{safe}-{n}.png"))
+        state = await page.evaluate(
+            "window.hv ? JSON.stringify({status: window.hv.connection.status,"
+            " cursor: window.hv.connection.cursor, starts: window.hv.connection.starts}) : 'no hv'"
+        )
+        (folder / f"{safe}-{n}.txt").write_text(f"{page.url}\n{state}\n")
 
 
 @pytest.fixture
