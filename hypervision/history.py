@@ -126,23 +126,34 @@ async def read_history(
     points: list[dict[str, Any]] = []
     for field, value in raw.items():
         start = int(field)
-        if start + bucket_s <= since:
+        bucket = parse_bucket(value)
+        if start + bucket_s <= since or bucket is None:
             continue
-        text = value.decode() if isinstance(value, bytes) else value
-        count, total, low, high, last, _ = text.split(" ")
-        n = int(float(count))
         points.append(
             {
                 "t": datetime.fromtimestamp(start, UTC).isoformat(),
-                "count": n,
-                "avg": float(total) / n if n else None,
-                "min": float(low),
-                "max": float(high),
-                "last": float(last),
+                "count": bucket.count,
+                "avg": bucket.total / bucket.count if bucket.count else None,
+                "min": bucket.low,
+                "max": bucket.high,
+                "last": bucket.last,
             }
         )
     points.sort(key=lambda p: str(p["t"]))
     return points
+
+
+def parse_bucket(raw: bytes | str) -> Bucket | None:
+    """One stored bucket (``count sum min max last last_ms``), or None when it is not one."""
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    fields = text.split(" ")
+    if len(fields) != 6:
+        return None
+    try:
+        count, total, low, high, last, last_ms = (float(f) for f in fields)
+    except ValueError:
+        return None
+    return Bucket(int(count), total, low, high, last, int(last_ms))
 
 
 def _bucket_of(epoch_s: float, bucket_s: int) -> int:

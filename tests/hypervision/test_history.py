@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from hypervision import bus
 from hypervision.domain import Reading
-from hypervision.history import aggregate, history_ops, read_history
+from hypervision.history import aggregate, history_ops, parse_bucket, read_history
 from hypervision.models.user import Role
 from tests.support import LiveServer, eventually, reading
 
@@ -100,3 +100,15 @@ async def test_worker_records_history_and_api_serves_it(live: LiveServer, make_t
         assert (await http.get("/api/history", params={"series": "a|b", "hours": 1000})).status_code == 422
     async with live.client() as anonymous:
         assert (await anonymous.get("/api/history", params={"series": "a|b"})).status_code == 401
+
+
+async def test_stored_buckets_parse_back_and_junk_is_refused(redis: Redis):
+    minute = NOW.replace(second=0)
+    await _write(redis, [_reading(4.0, minute), _reading(6.0, minute + timedelta(seconds=9))])
+    raw = await redis.hget(bus.history_key(SERIES), str(int(minute.timestamp())))
+    bucket = parse_bucket(raw)
+    assert bucket is not None
+    assert (bucket.count, bucket.total, bucket.low, bucket.high, bucket.last) == (2, 10.0, 4.0, 6.0, 6.0)
+    assert bucket.last_ms == int((minute + timedelta(seconds=9)).timestamp() * 1000)
+    assert parse_bucket(b"1 2 3") is None
+    assert parse_bucket("a b c d e f") is None
