@@ -17,6 +17,8 @@ DEFAULT_RULES: Path = Path(__file__).parent / "rules" / "default.yaml"
 
 Loc = tuple[str | int, ...]
 _BOOL = "tag:yaml.org,2002:bool"
+MAX_NODES = 200_000
+MAX_DEPTH = 40
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -113,7 +115,10 @@ def parse_rule_file(text: str, *, name: str) -> RuleFile:
     if node is None:
         return RuleFile()
     lines: dict[Loc, int] = {}
-    data = _build(node, (), lines)
+    try:
+        data = _build(node, (), lines)
+    except _TooLarge as err:
+        raise RulesError([(name, err.line, None, None, str(err))]) from err
     if not isinstance(data, dict):
         raise RulesError([(name, 1, None, None, "a rule file is a mapping with a `rules:` list")])
     try:
@@ -122,8 +127,20 @@ def parse_rule_file(text: str, *, name: str) -> RuleFile:
         raise RulesError([_locate(name, data, lines, e) for e in err.errors()]) from err
 
 
+class _TooLarge(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+        super().__init__(
+            f"the file expands to more than {MAX_NODES} values or {MAX_DEPTH} levels "
+            "(YAML aliases are expanded: a rule file needs neither)"
+        )
+
+
 def _build(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> Any:
     """Plain data from a composed YAML node, recording the line of every key and item."""
+    # Aliases share nodes, so a small file can expand enormously ("billion laughs"): bound it.
+    if len(lines) >= MAX_NODES or len(path) > MAX_DEPTH:
+        raise _TooLarge(node.start_mark.line + 1)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}

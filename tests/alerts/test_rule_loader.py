@@ -137,3 +137,18 @@ def test_json_schema_accepts_the_shipped_rules_and_rejects_a_typo() -> None:
     assert validator.is_valid(data), list(validator.iter_errors(data))[:3]
     data["rules"][0]["whne"] = data["rules"][0].pop("when")
     assert not validator.is_valid(data)
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    lines.append("rules: []")
+    _name, line, _rule, _field, msg = _problem("\n".join(lines) + "\n")
+    assert "expands to more than" in msg and line is not None
+
+
+def test_deep_nesting_is_refused() -> None:
+    _name, _line, _rule, _field, msg = _problem("rules: " + "[" * 60 + "]" * 60 + "\n")
+    assert "levels" in msg
