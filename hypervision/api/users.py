@@ -1,8 +1,12 @@
-"""Staff accounts (admin only): list, create (a password is generated when none is given), change,
-deactivate. Rows are never deleted: the audit trail names staff by their username."""
+"""Staff accounts (admin only): list, create, change, deactivate.
+
+A password is generated (and shown once) when none is given. Rows are never deleted: the audit trail
+names staff by their username.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
@@ -39,8 +43,6 @@ class UserCreated(UserPublic):
 
 
 def _check_teams(teams: list[str] | None) -> None:
-    import re
-
     for team in teams or []:
         if not re.match(TEAM_NAME, team):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"invalid team name {team!r}")

@@ -1,5 +1,8 @@
-"""Acceptance: a rule fires -> its task reaches the helpline's WebSocket -> a member accepts and completes
-it -> a manager acknowledges and resolves the alert -> the logbook holds each step in order and verifies."""
+"""Acceptance: from a rule firing to the field team, the manager and a verified logbook.
+
+A rule fires -> its task reaches the helpline's WebSocket -> a member accepts and completes it -> a
+manager acknowledges and resolves the alert -> the logbook holds each step in order and verifies.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Retention: free text of closed items is blanked after HV_RETENTION_DAYS; the audit trail and the
-logbook chain survive it."""
+"""Retention: free text of closed items is blanked after HV_RETENTION_DAYS; audit and chain survive."""
 
 from __future__ import annotations
 
