@@ -51,10 +51,14 @@ class Settings(BaseSettings):
     rules_files: list[Path] = Field(default_factory=list, description="empty: the shipped rule set")
 
     # Hub
-    hub_tick_ms: int = 250
+    hub_tick_ms: int = Field(default=250, ge=0, description="picture deltas merged per tick (0: off)")
     hub_heartbeat_s: float = 20.0
     hub_client_timeout_s: float = 60.0
-    hub_queue_max: int = 1000
+    hub_queue_max: int = Field(default=1000, ge=2, description="frames queued per client")
+    hub_replay_max: int = Field(default=10_000, description="past this many events, resync instead")
+    hub_max_resyncs: int = Field(default=3, description="overflows per minute before closing 4429")
+    hub_auth_timeout_s: float = 10.0
+    hub_token_recheck_s: float = Field(default=60.0, description="revoked/expired tokens closed within")
 
     # Territory and publishing
     territory_tz: str = "Europe/Paris"

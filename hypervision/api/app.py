@@ -59,7 +59,7 @@ def create_app(
         async with AsyncExitStack() as stack:
             rt = runtime or await open_runtime(settings, stack)
             app.state.runtime = rt
-            hub = Hub(rt.redis, queue_max=settings.hub_queue_max)
+            hub = Hub(rt.redis, settings)
             app.state.hub = hub
             stop = asyncio.Event()
             tasks = [asyncio.create_task(hub.run(stop), name="hub")]
