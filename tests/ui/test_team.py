@@ -83,7 +83,7 @@ async def test_dispatched_task_reaches_the_team_page_and_is_done_there(
     await page.wait_for_selector(f"{late}.overdue")
     assert "overdue" in (await page.text_content(f"{late} .due") or "")
     shown = await page.evaluate("window.shown")
-    assert {"title": f"New task: {task['title']}", "body": "valmont-centre"} in shown, shown
+    assert {"title": f"New task: {task['title']}", "body": "Valmont Centre"} in shown, shown
     # another team's task never reaches this page
     assert await page.locator(f".card[data-task='{other['id']}']").count() == 0
     # the most urgent (overdue) card comes first

@@ -60,7 +60,7 @@ export class AlertsPanel {
         h("div", {class: "alert-title"}, alert.title),
         h("div", {class: "alert-meta"},
           h("span", {class: "state"}, alert.state === "acknowledged" ? `ack. by ${alert.acknowledged_by ?? "?"}` : alert.state),
-          h("span", {}, alert.zone ?? "no zone"),
+          h("span", {class: "zone"}, this.store.zoneName(alert.zone) ?? "no zone"),
           alert.value !== null && alert.value !== undefined ? h("span", {class: "alert-value"}, `value ${showValue(alert.value)}`) : null,
           h("span", {title: `opened ${timeOfDay(alert.opened_at)}`}, `open ${duration(since(alert.firing_at ?? alert.opened_at, now))}`))),
       manager ? this.#buttons(alert) : null);

@@ -32,6 +32,22 @@ export function fitProjection(points) {
   return {project, viewBox: `0 0 ${(w + SIZE * 0.1).toFixed(0)} ${(hgt + SIZE * 0.1).toFixed(0)}`};
 }
 
+/** The zones file's features; their names go to the store so every panel can say "Valmont Nord". */
+export async function loadZones(store, url = "/zones.geojson") {
+  try {
+    const response = await fetch(url);
+    const features = response.ok ? ((await response.json()).features ?? []) : [];
+    for (const f of features) {
+      const id = f.properties?.id ?? f.id;
+      if (id && f.properties?.name) store.zoneNames.set(id, f.properties.name);
+    }
+    return features;
+  } catch (err) {
+    console.warn("no zones file", err);
+    return [];
+  }
+}
+
 export class TerritoryMap {
   constructor(container, details, store) {
     Object.assign(this, {container, details, store});
@@ -42,13 +58,8 @@ export class TerritoryMap {
     });
   }
 
-  async load(url = "/zones.geojson") {
-    try {
-      const response = await fetch(url);
-      if (response.ok) this.zones = (await response.json()).features ?? [];
-    } catch (err) {
-      console.warn("no zones file", err);
-    }
+  async load() {
+    this.zones = await loadZones(this.store);
   }
 
   sources() {
@@ -121,7 +132,7 @@ export class TerritoryMap {
     fill(this.details,
       h("button", {class: "close", "aria-label": "Close"}, "×"),
       h("h3", {}, id),
-      h("p", {class: `st-${sourceStatus(id, this.store, now)}`}, `${readings[0]?.domain ?? ""} · ${readings[0]?.zone ?? "no zone"} · ${sourceStatus(id, this.store, now)}`),
+      h("p", {class: `st-${sourceStatus(id, this.store, now)}`}, `${readings[0]?.domain ?? ""} · ${this.store.zoneName(readings[0]?.zone) ?? "no zone"} · ${sourceStatus(id, this.store, now)}`),
       h("table", {}, readings.map((r) => h("tr", {},
         h("th", {}, r.metric),
         h("td", {}, typeof r.value === "number" ? number(r.value, 2) : r.value, r.unit ? ` ${r.unit}` : ""),

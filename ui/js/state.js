@@ -11,6 +11,7 @@ export class Store {
     this.logbook = []; // oldest first
     this.sources = new Map(); // source id -> health
     this.history = new Map(); // "source|metric" -> [[ms, value], ...] oldest first
+    this.zoneNames = new Map(); // zone id -> name, from the zones file
     this.role = null;
     this.name = null;
     this.listeners = new Set();
@@ -111,6 +112,10 @@ export class Store {
     series.sort((a, b) => a[0] - b[0]);
     if (series.length > HISTORY_POINTS) series.splice(0, series.length - HISTORY_POINTS);
     this.history.set(key, series);
+  }
+
+  zoneName(id) {
+    return id ? (this.zoneNames.get(id) ?? id) : null;
   }
 
   readings(domain) {

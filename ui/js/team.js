@@ -4,6 +4,7 @@ import {adoptUrlToken, api, getToken, logout, toLogin} from "./auth.js";
 import {Connection} from "./connection.js";
 import {askComment} from "./dialog.js";
 import {$, fill, h} from "./dom.js";
+import {loadZones} from "./map.js";
 import {Store} from "./state.js";
 import {byUrgency, CLOSED, dueText, isOverdue, STATE_WORD, visibleTasks} from "./tasks.js";
 
@@ -45,6 +46,7 @@ async function main() {
     render();
   });
   setupNotifications();
+  await loadZones(store); // first, so a notification already names the zone
   $("#signout").addEventListener("click", () => logout().finally(() => toLogin()));
   setInterval(render, 15_000); // due times and overdue marks move with the clock
   connection.start();
@@ -62,7 +64,8 @@ function onTask({task, before}) {
   navigator.vibrate?.([200, 100, 200]);
   if ("Notification" in window && Notification.permission === "granted") {
     // Only the title and place: the phone's lock screen is not the place for details.
-    new Notification(text, {body: [task.zone, task.location].filter(Boolean).join(" · "), tag: `task-${task.id}`});
+    const where = [store.zoneName(task.zone), task.location].filter(Boolean).join(" · ");
+    new Notification(text, {body: where, tag: `task-${task.id}`});
   }
 }
 
@@ -109,7 +112,7 @@ function render(now = Date.now()) {
     h("div", {class: "meta"},
       h("span", {class: "state"}, STATE_WORD[task.state] ?? task.state),
       h("span", {class: "due"}, CLOSED.has(task.state) ? "" : dueText(task, now)),
-      task.zone ? h("span", {}, task.zone) : null,
+      task.zone ? h("span", {}, store.zoneName(task.zone)) : null,
       task.location ? h("span", {}, task.location) : null,
       task.assignee ? h("span", {}, `by ${task.assignee}`) : null),
     task.details ? h("p", {class: "details"}, task.details) : null,

@@ -10,7 +10,7 @@ const pct = (v) => number(v * 100, 0);
 // figure: label, metric, agg (max | min | sum | above | on | any), unit, format(value) -> text
 export const TILES = [
   {domain: "air", title: "Air", spark: "pm10", figures: [
-    {label: "PM10 max", metric: "pm10", agg: "max", unit: "µg/m³"},
+    {label: "PM10 max", metric: "pm10", agg: "max", unit: "µg/m³", where: true},
     {label: "ATMO index", metric: "atmoIndex", agg: "max", unit: "/ 6"},
     {label: "NO₂ max", metric: "no2", agg: "max", unit: "µg/m³"},
   ]},
@@ -25,12 +25,12 @@ export const TILES = [
     {label: "Queue wait", metric: "queueWait", agg: "max", unit: "min"},
   ]},
   {domain: "hospital", title: "Hospital", spark: "bedOccupancy", figures: [
-    {label: "Beds occupied", metric: "bedOccupancy", agg: "max", unit: "%"},
+    {label: "Beds occupied", metric: "bedOccupancy", agg: "max", unit: "%", where: true},
     {label: "ICU occupied", metric: "icuOccupancy", agg: "max", unit: "%"},
     {label: "In hospital", metric: "hosp", agg: "sum"},
   ]},
   {domain: "waste", title: "Waste", spark: "fillingLevel", figures: [
-    {label: "Fullest container", metric: "fillingLevel", agg: "max", unit: "%", format: pct},
+    {label: "Fullest container", metric: "fillingLevel", agg: "max", unit: "%", format: pct, where: true},
     {label: "Bins ≥ 80 %", metric: "fillingLevel", agg: "above", threshold: 0.8},
     {label: "Waste centre", metric: "open", agg: "any", format: (v) => (v ? "open" : "closed")},
   ]},
@@ -75,14 +75,24 @@ function showFigure(figure, value) {
   return typeof value === "number" ? number(value, figure.digits ?? 0) : String(value);
 }
 
+/** The reading with the highest value of `metric` (the lowest when `agg` is "min"), or null. */
+function extreme(metric, agg, readings) {
+  const rs = readings.filter((r) => r.metric === metric && Number.isFinite(Number(r.value)));
+  if (!rs.length) return null;
+  const better = agg === "min" ? (a, b) => Number(b.value) < Number(a.value) : (a, b) => Number(b.value) > Number(a.value);
+  return rs.reduce((a, b) => (better(a, b) ? b : a));
+}
+
+/** The zone of the reading that gives a max or min figure ("PM10 max · valmont-centre"). */
+function whereOf(figure, readings, store) {
+  return figure.where ? store.zoneName(extreme(figure.metric, figure.agg, readings)?.zone) : null;
+}
+
 /** The series the sparkline follows: the source with the most extreme value of the tile's metric. */
 function sparkKey(tile, readings) {
-  const rs = readings.filter((r) => r.metric === tile.spark && Number.isFinite(Number(r.value)));
-  if (!rs.length) return null;
   const figure = tile.figures.find((f) => f.metric === tile.spark);
-  const pick = figure?.agg === "min" ? (a, b) => Number(b.value) < Number(a.value) : (a, b) => Number(b.value) > Number(a.value);
-  const best = rs.reduce((a, b) => (pick(a, b) ? b : a));
-  return best.key ?? `${best.source}|${best.metric}`;
+  const best = extreme(tile.spark, figure?.agg, readings);
+  return best ? (best.key ?? `${best.source}|${best.metric}`) : null;
 }
 
 const STATUS_WORD = {
@@ -114,7 +124,7 @@ function renderTile(tile, store, now, wantHistory) {
       tile.figures.map((figure) => h("div", {class: "figure", dataset: {metric: figure.metric, agg: figure.agg}},
         h("span", {class: "value"}, showFigure(figure, aggregate(figure, readings)),
           figure.unit ? h("small", {class: "unit"}, ` ${figure.unit}`) : null),
-        h("span", {class: "label"}, figure.label)))),
+        h("span", {class: "label"}, [figure.label, whereOf(figure, readings, store)].filter(Boolean).join(" · "))))),
     key ? sparkline(store.history.get(key) ?? [], {now}) : h("div", {class: "spark"}),
     footer);
 }

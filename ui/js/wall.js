@@ -119,8 +119,8 @@ if (token) {
     tickClock();
     render();
   }, 1000);
-  map.load().then(schedule);
-  connection.start();
+  // Zones first, so the first alerts already carry zone names (a missing file is not fatal).
+  map.load().then(() => connection.start());
   // Expose for diagnostics (and the browser tests): read-only use only.
   window.hv = {store, connection, api};
 }
