@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import AwareDatetime
 from sqlmodel import Field, SQLModel
 
 from hypervision.domain import Severity, TaskState
@@ -27,7 +28,7 @@ class TaskCreate(SQLModel):
     zone: str | None = Field(default=None, max_length=64)
     location: str | None = Field(default=None, max_length=200)
     priority: Severity = Severity.WARNING
-    due_at: datetime | None = None
+    due_at: AwareDatetime | None = Field(default=None, description="with a time zone; or use due_in_s")
     due_in_s: float | None = Field(default=None, gt=0, le=30 * 86400)
     alert_id: int | None = None
 
