@@ -122,3 +122,15 @@ async def test_exposition_passes_promtool_lint(live: LiveServer):
     report = (result.stdout + result.stderr).decode()
     bad = [line for line in report.splitlines() if "hypervision_" in line and "error" in line.lower()]
     assert not bad, report
+
+
+async def test_open_tasks_are_counted_by_state_and_team(live: LiveServer, make_token):
+    manager = make_token(Role.MANAGER)
+    async with live.client(manager) as http:
+        for team, title in (("helpline", "Rappeler"), ("helpline", "Renfort"), ("lighting", "Armoire C")):
+            resp = await http.post("/api/tasks", json={"team": team, "title": title})
+            assert resp.status_code == 201, resp.text
+    async with live.client() as anonymous:
+        fams = _families((await anonymous.get("/metrics")).text)
+    assert _value(fams, "hypervision_tasks", state="open", team="helpline") == 2
+    assert _value(fams, "hypervision_tasks", state="open", team="lighting") == 1
