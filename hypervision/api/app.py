@@ -24,6 +24,7 @@ from hypervision.api import (
     ingest,
     keys,
     lorawan,
+    outage,
     picture,
     rules,
     silences,
@@ -94,6 +95,7 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)  # outermost: even a refused body gets an id
+    outage.install(app)  # a Redis outage answers 503 with Retry-After, not 500
     for module in (health, metrics_route, auth, ingest, lorawan, picture, alerts, history, ws):
         app.include_router(module.router)
     for module in (alert_actions, silences, tasks, logbook_api, users, keys, rules, sources):
