@@ -157,3 +157,16 @@ def test_operations_guide_documents_every_setting():
     guide = (ROOT / "docs/operations.md").read_text()
     missing = [f"HV_{name.upper()}" for name in Settings.model_fields if f"`HV_{name.upper()}`" not in guide]
     assert not missing, f"document these settings in docs/operations.md (Configure): {missing}"
+
+
+def test_dashboard_uses_the_provisioned_datasource():
+    provisioned = yaml.safe_load((ROOT / "ops/grafana/provisioning/datasources/prometheus.yml").read_text())
+    uids = {d["uid"] for d in provisioned["datasources"]}
+    dashboard = json.loads((ROOT / "ops/grafana/dashboards/hypervision.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert panels and all(p["datasource"]["uid"] in uids for p in panels)
+    assert all(t["datasource"]["uid"] in uids for p in panels for t in p["targets"])
+    provider = yaml.safe_load((ROOT / "ops/grafana/provisioning/dashboards/hypervision.yml").read_text())
+    compose = yaml.safe_load(COMPOSE.read_text())
+    mounts = compose["services"]["grafana"]["volumes"]
+    assert f"./ops/grafana/dashboards:{provider['providers'][0]['options']['path']}:ro" in mounts
