@@ -12,6 +12,7 @@ import time
 from collections import Counter as Tally
 from collections.abc import Sequence
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from redis.asyncio import Redis
@@ -161,13 +162,13 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def start_metrics_server(port: int | None, host: str = "127.0.0.1") -> bool:
+def start_metrics_server(port: int | None, host: str = "127.0.0.1") -> WSGIServer | None:
     """Serve this process's metrics on ``host:port`` (a worker or poller: it has no API of its own).
 
-    Returns False when no port is configured. The bus and alert gauges are left to the API replicas,
-    which refresh them from Redis at each scrape.
+    Returns the server (``shutdown()`` stops it), or None when no port is configured. The bus and
+    alert gauges are left to the API replicas, which refresh them from Redis at each scrape.
     """
     if not port:
-        return False
-    start_http_server(port, addr=host)
-    return True
+        return None
+    server, _thread = start_http_server(port, addr=host)
+    return server

@@ -6,13 +6,14 @@ import shutil
 import subprocess
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from hypervision import bus
+from hypervision import bus, metrics
 from hypervision.models.user import Role
-from tests.support import LiveServer, eventually, reading, start_server, stop_server
+from tests.support import LiveServer, eventually, free_port, reading, start_server, stop_server
 
 
 def _families(text: str) -> dict[str, Any]:
@@ -134,3 +135,18 @@ async def test_open_tasks_are_counted_by_state_and_team(live: LiveServer, make_t
         fams = _families((await anonymous.get("/metrics")).text)
     assert _value(fams, "hypervision_tasks", state="open", team="helpline") == 2
     assert _value(fams, "hypervision_tasks", state="open", team="lighting") == 1
+
+
+async def test_a_process_without_api_serves_its_metrics_on_its_own_port():
+    assert metrics.start_metrics_server(None) is None
+    port = free_port()
+    server = metrics.start_metrics_server(port)
+    assert server is not None
+    try:
+        async with httpx.AsyncClient() as http:
+            resp = await http.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert resp.status_code == 200
+        assert "hypervision_readings_processed" in _families(resp.text)
+    finally:
+        server.shutdown()
+        server.server_close()
