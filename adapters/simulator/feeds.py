@@ -109,7 +109,8 @@ def _pollen(w: _World, feeds: dict[str, Feed]) -> None:
     midnight = w.local.replace(hour=0, minute=0, second=0)
     hours = [midnight + timedelta(hours=h) for h in range(48)]  # today and tomorrow, as the API forecasts
     hourly = {
-        f"{taxon}_pollen": [w.number(station.id, taxon, at) for at in hours] for taxon in ("birch", "grass")
+        f"{taxon}_pollen": [w.number(station.id, metric, at) for at in hours]
+        for taxon, metric in (("birch", "pollenBirch"), ("grass", "pollenGrass"))
     }
     feeds["/openmeteo/air-quality"] = Feed(
         JSON, pollen.openmeteo(round(station.lat, 5), round(station.lon, 5), "Europe/Paris", midnight, hourly)
@@ -121,7 +122,7 @@ def _pollen(w: _World, feeds: dict[str, Feed]) -> None:
             "VAL", RNSA_TO_FIWARE[min(rnsa, 5)], w.local, round(station.lat, 5), round(station.lon, 5)
         ),
     )
-    birch, grass = w.number(station.id, "birch"), w.number(station.id, "grass")
+    birch, grass = w.number(station.id, "pollenBirch"), w.number(station.id, "pollenGrass")
     taxa = {
         "code_boul": _grains_index(birch),
         "code_gram": _grains_index(grass),
@@ -148,7 +149,7 @@ def _lighting(w: _World, feeds: dict[str, Feed]) -> None:
         name = cabinet_id.rsplit(":", 1)[1]
         state = str(w.value(cabinet_id, "powerState"))
         power = w.number(cabinet_id, "activePower")
-        failures = int(w.number(cabinet_id, "lampFailures"))
+        failures = int(w.number(cabinet_id, "lampFailure"))
         phase_amps = round(power / 230 / 3, 2)
         entities.append(lighting.streetlight_group(name, state, w.local, area=cabinet.zone.name))
         entities.append(
@@ -188,7 +189,7 @@ def _waste(w: _World, feeds: dict[str, Feed]) -> None:
         "DECH-NORD",
         "Déchetterie Nord",
         w.local,
-        visitors_last_hour=int(w.number(centre.id, "visitors")),
+        visitors_last_hour=int(w.number(centre.id, "visitorsLastHour")),
         vehicles_on_site=min(queue, 12),
         capacity=12,
         queue_length=queue,
@@ -248,8 +249,8 @@ def _hospital(w: _World, feeds: dict[str, Feed]) -> None:
             hospital.SivicDay(
                 DEPARTMENT,
                 day,
-                int(w.number(site, "hosp", at)),
-                int(w.number(site, "rea", at)),
+                int(w.number(site, "hospitalized", at)),
+                int(w.number(site, "intensiveCare", at)),
                 900 + 10 * (2 - back),
                 40 + (2 - back),
             )

@@ -72,20 +72,27 @@ SOURCES: tuple[Source, ...] = (
     Source("air:station:FR-VAL-01", "air", _zone("valmont-centre"), ("pm10", "pm25", "no2", "o3")),
     Source("air:station:FR-VAL-02", "air", _zone("port-fluvial"), ("pm10", "no2", "o3", "so2")),
     Source("air:atmo:21999", "air", _zone("valmont-centre"), ("atmoIndex",)),
-    Source("pollen:station:VAL", "pollen", _zone("valmont-nord"), ("allergenRisk", "birch", "grass")),
+    Source(
+        "pollen:station:VAL", "pollen", _zone("valmont-nord"), ("allergenRisk", "pollenBirch", "pollenGrass")
+    ),
     Source(
         "lighting:cabinet:C-CENTRE",
         "lighting",
         _zone("valmont-centre"),
-        ("powerState", "activePower", "lampFailures"),
+        ("powerState", "activePower", "lampFailure"),
     ),
     Source(
         "lighting:cabinet:C-TILLEULS",
         "lighting",
         _zone("les-tilleuls"),
-        ("powerState", "activePower", "lampFailures"),
+        ("powerState", "activePower", "lampFailure"),
     ),
-    Source("waste:centre:DECH-NORD", "waste", _zone("valmont-nord"), ("open", "visitors", "queueLength")),
+    Source(
+        "waste:centre:DECH-NORD",
+        "waste",
+        _zone("valmont-nord"),
+        ("isOpen", "visitorsLastHour", "queueLength"),
+    ),
     Source("waste:container:WC-PORT-07", "waste", _zone("port-fluvial"), ("fillingLevel",)),
     Source(
         "mask_drive:site:HOTEL-DE-VILLE",
@@ -109,7 +116,7 @@ SOURCES: tuple[Source, ...] = (
         "hospital:site:CHU-VALMONT",
         "hospital",
         _zone("valmont-sud"),
-        ("bedOccupancy", "icuOccupancy", "hosp", "rea"),
+        ("bedOccupancy", "icuOccupancy", "hospitalized", "intensiveCare"),
     ),
 )
 
@@ -121,13 +128,13 @@ UNITS = {
     "so2": "µg/m³",
     "atmoIndex": "",
     "allergenRisk": "",
-    "birch": "grains/m³",
-    "grass": "grains/m³",
+    "pollenBirch": "grains/m³",
+    "pollenGrass": "grains/m³",
     "powerState": "",
     "activePower": "W",
-    "lampFailures": "",
-    "open": "",
-    "visitors": "1/h",
+    "lampFailure": "",
+    "isOpen": "",
+    "visitorsLastHour": "",
     "queueLength": "",
     "fillingLevel": "",
     "stockOnHand": "masks",
@@ -137,11 +144,11 @@ UNITS = {
     "callersWaiting": "",
     "longestHoldTime": "s",
     "agentsLoggedIn": "",
-    "abandonRate": "%",
+    "abandonRate": "",
     "bedOccupancy": "%",
     "icuOccupancy": "%",
-    "hosp": "",
-    "rea": "",
+    "hospitalized": "",
+    "intensiveCare": "",
 }
 
 
@@ -192,7 +199,7 @@ def metric_value(
         case "allergenRisk":
             peak = _ramp(elapsed, 3) if scenario in ("pollen-peak", "covid-wave") else 0.0
             return float(min(5, 1 + round(n) + round(3 * peak)))
-        case "birch" | "grass":
+        case "pollenBirch" | "pollenGrass":
             peak = _ramp(elapsed, 3) if scenario in ("pollen-peak", "covid-wave") else 0.0
             return round(5 + 20 * n + 180 * peak, 1)
         case "powerState":
@@ -203,11 +210,11 @@ def metric_value(
         case "activePower":
             on = metric_value(source, "powerState", now, scenario, elapsed) == "on"
             return round((4200 + 300 * n) if on else 15 * n, 1)
-        case "lampFailures":
+        case "lampFailure":
             return float(int(3 * n))
-        case "open":
+        case "isOpen":
             return 1.0 if (local.weekday() < 6 and (9 <= hour < 12 or 13 <= hour < 17)) else 0.0
-        case "visitors":
+        case "visitorsLastHour":
             return float(int((30 + 40 * n) * (1 if 9 <= hour < 17 else 0)))
         case "queueLength":
             return float(int((2 + 8 * n) * (1 if 9 <= hour < 17 else 0)))
@@ -234,16 +241,16 @@ def metric_value(
             return float(6 if 8 <= hour < 19 else 2)
         case "abandonRate":
             calls = surge if scenario in ("helpline-surge", "covid-wave") else 0.0
-            return round(3 + 4 * n + 30 * calls, 1)
+            return round((3 + 4 * n + 30 * calls) / 100, 3)  # a fraction, as the AMI adapter reports it
         case "bedOccupancy":
             wave = _ramp(elapsed, 6) if scenario == "covid-wave" else 0.0
             return round(72 + 6 * n + 25 * wave, 1)
         case "icuOccupancy":
             wave = _ramp(elapsed, 6) if scenario == "covid-wave" else 0.0
             return round(65 + 8 * n + 34 * wave, 1)
-        case "hosp":
+        case "hospitalized":
             return float(int(140 + 20 * n + 300 * (_ramp(elapsed, 6) if scenario == "covid-wave" else 0)))
-        case "rea":
+        case "intensiveCare":
             return float(int(18 + 4 * n + 40 * (_ramp(elapsed, 6) if scenario == "covid-wave" else 0)))
     raise KeyError(metric)
 

@@ -17,7 +17,7 @@ export const TILES = [
   {domain: "call_line", title: "Helpline", spark: "callersWaiting", figures: [
     {label: "Callers waiting", metric: "callersWaiting", agg: "sum"},
     {label: "Longest hold", metric: "longestHoldTime", agg: "max", format: clock},
-    {label: "Abandoned", metric: "abandonRate", agg: "max", unit: "%"},
+    {label: "Abandoned", metric: "abandonRate", agg: "max", unit: "%", format: pct},
   ]},
   {domain: "mask_drive", title: "Mask drive", spark: "stockOnHand", figures: [
     {label: "Masks in stock", metric: "stockOnHand", agg: "sum", unit: "k", format: (v) => number(v / 1000, v < 10_000 ? 1 : 0)},
@@ -27,22 +27,22 @@ export const TILES = [
   {domain: "hospital", title: "Hospital", spark: "bedOccupancy", figures: [
     {label: "Beds occupied", metric: "bedOccupancy", agg: "max", unit: "%", where: true},
     {label: "ICU occupied", metric: "icuOccupancy", agg: "max", unit: "%"},
-    {label: "In hospital", metric: "hosp", agg: "sum"},
+    {label: "In hospital", metric: "hospitalized", agg: "sum"},
   ]},
   {domain: "waste", title: "Waste", spark: "fillingLevel", figures: [
     {label: "Fullest container", metric: "fillingLevel", agg: "max", unit: "%", format: pct, where: true},
     {label: "Bins ≥ 80 %", metric: "fillingLevel", agg: "above", threshold: 0.8},
-    {label: "Waste centre", metric: "open", agg: "any", format: (v) => (v ? "open" : "closed")},
+    {label: "Waste centre", metric: "isOpen", agg: "any", format: (v) => (v ? "open" : "closed")},
   ]},
   {domain: "lighting", title: "Lighting", spark: "activePower", figures: [
     {label: "Cabinets on", metric: "powerState", agg: "on"},
-    {label: "Lamps out", metric: "lampFailures", agg: "sum"},
+    {label: "Lamps out", metric: "lampFailure", agg: "sum"},
     {label: "Power", metric: "activePower", agg: "sum", unit: "kW", format: (v) => number(v / 1000, 1)},
   ]},
-  {domain: "pollen", title: "Pollen", spark: "birch", figures: [
+  {domain: "pollen", title: "Pollen", spark: "pollenBirch", figures: [
     {label: "Allergy risk", metric: "allergenRisk", agg: "max", unit: "/ 5"},
-    {label: "Birch /m³", metric: "birch", agg: "max"},
-    {label: "Grass /m³", metric: "grass", agg: "max"},
+    {label: "Birch /m³", metric: "pollenBirch", agg: "max"},
+    {label: "Grass /m³", metric: "pollenGrass", agg: "max"},
   ]},
 ];
 
