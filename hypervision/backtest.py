@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from hypervision import bus
 from hypervision.domain import Reading
+from hypervision.history import parse_bucket
 
 
 class HistoryTooLarge(ValueError):
@@ -41,16 +42,12 @@ async def history_readings(
             continue
         buckets = await redis.hgetall(bus.history_key(series))
         for raw in buckets.values():
-            text = raw.decode() if isinstance(raw, bytes) else raw
-            fields = text.split(" ")
-            if len(fields) != 6:
+            bucket = parse_bucket(raw)
+            if bucket is None or not lo_ms <= bucket.last_ms <= hi_ms:
                 continue
-            last, last_ms = float(fields[4]), float(fields[5])
-            if not lo_ms <= last_ms <= hi_ms:
-                continue
-            at = datetime.fromtimestamp(last_ms / 1000, UTC)
+            at = datetime.fromtimestamp(bucket.last_ms / 1000, UTC)
             try:
-                out.append(Reading.model_validate({**latest, "value": last, "observed_at": at}))
+                out.append(Reading.model_validate({**latest, "value": bucket.last, "observed_at": at}))
             except ValidationError:
                 continue  # a picture entry from an older format: skip the series' bucket
             if len(out) > limit:

@@ -9,13 +9,17 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Body, HTTPException, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlmodel import Session
 
 from alerts.backtest import Summary, backtest, change_to_dict
 from alerts.loader import RulesError, RuleSet, load_rules, load_rules_text
 from alerts.schema import json_schema
+from hypervision import logbook
 from hypervision.api.deps import Admin, ControlRoom, Manager, RuntimeDep
 from hypervision.backtest import HistoryTooLarge, history_readings
 from hypervision.domain import Reading
+from hypervision.events import Publication
+from hypervision.unit_of_work import commit_and_publish
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +92,34 @@ def check_rules(
 
 
 @router.post("/reload")
-def reload_rules(runtime: RuntimeDep, principal: Admin) -> dict[str, Any]:
-    """Reload the configured rule files; a bad file is refused (422) and the running rules stay."""
+async def reload_rules(runtime: RuntimeDep, principal: Admin) -> dict[str, Any]:
+    """Reload the configured rule files; a bad file is refused (422) and the running rules stay.
+
+    A reload that changes the rule set is written to the crisis logbook before it takes effect.
+    """
     try:
         rules = load_rules(runtime.rule_files())
     except RulesError as err:
         log.warning("rules reload by %s refused: %d problem(s)", principal.actor, len(err.problems))
         raise _refused(err) from err
     previous = runtime.rules
-    runtime.rules = rules  # one reference swap: readers see the old set or the new one, never a mix
     changed = previous is None or previous.digest != rules.digest
+    if changed:
+
+        def record(session: Session) -> tuple[None, Publication]:
+            before = previous.digest if previous is not None else None
+            publication = logbook.rule_change(
+                session,
+                actor=principal.actor,
+                before=before,
+                after=rules.digest,
+                rules=len(rules.rules),
+                at=runtime.clock(),
+            )
+            return None, publication
+
+        await commit_and_publish(runtime, record)
+    runtime.rules = rules  # one reference swap: readers see the old set or the new one, never a mix
     log.info(
         "rules reloaded by %s: %d rules, digest %s", principal.actor, len(rules.rules), rules.digest[:12]
     )

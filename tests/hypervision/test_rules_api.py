@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import Session
+
+from hypervision import logbook
 from hypervision.models.user import Role
 from tests.support import LiveServer, eventually, reading
 
@@ -65,6 +68,11 @@ async def test_reload_swaps_atomically_and_refuses_a_bad_file(
         path.write_text(GOOD)
         again = (await http.post("/api/rules/reload")).json()
         assert again["changed"] is False
+    # Only the reload that changed the rule set is in the crisis logbook.
+    with Session(runtime.db) as session:
+        recorded = [e for e in logbook.entries(session) if e.kind == "rule"]
+    assert [e.data["after"] for e in recorded] == [body["digest"]]
+    assert recorded[0].data["before"] == before.digest
     async with live.client(make_token(Role.MANAGER)) as manager:
         assert (await manager.post("/api/rules/reload")).status_code == 403
 
