@@ -28,6 +28,8 @@ from hypervision.db import create_schema, make_engine
 from hypervision.domain import Reading
 from hypervision.ingest import Ingestor
 from hypervision.models.alert import Alert, AlertHistory
+from hypervision.shard_lease import ALIVE_KEY
+from hypervision.worker import LeaseLost, Worker
 from tests.support import eventually, reading
 
 pytestmark = pytest.mark.fault
@@ -205,15 +207,10 @@ async def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
     assert len({a.source for a in alerts}) == N
     assert len({a.fingerprint for a in alerts}) == N
     assert sorted(c for _, c in fires) == [1] * N
-    # The screens' mirror agrees with SQL: no alert twice...
+    # The screens' mirror agrees with SQL: no alert missing, none twice (a batch replayed after its
+    # SQL commit publishes its moves again).
     mirrored = sorted(bus.loads(v)["source"] for v in await redis.hvals(bus.OPEN_ALERTS_KEY))
-    assert len(set(mirrored)) == len(mirrored)
-    missing = sorted({a.source for a in alerts} - set(mirrored))
-    if missing:
-        # ...and none missing. Known gap (reported to the lead): when a worker dies after its SQL
-        # commit and before its MULTI, the replay finds the move already applied and publishes
-        # nothing, so those alerts never reach the open-alerts mirror nor the events stream.
-        pytest.xfail(f"{len(missing)} alerts in SQL but not on the screens' mirror: {missing[:5]}")
+    assert mirrored == sorted(a.source for a in alerts)
 
 
 async def _pending_of(redis: Redis, consumer: str) -> int:
@@ -242,3 +239,79 @@ async def _stranded(redis: Redis) -> int:
 
 async def _two_owners(redis: Redis) -> bool:
     return len(set((await _owners(redis)).values())) == 2
+
+
+# -- the two windows of a takeover, reproduced deterministically in one process ----------------------
+def _worker(runtime, name: str, **overrides) -> Worker:
+    return Worker(
+        redis=runtime.redis,
+        db=runtime.db,
+        settings=runtime.settings.model_copy(update=overrides),
+        rules=runtime.load_rule_set,
+        clock=runtime.clock,
+        name=name,
+    )
+
+
+async def _steps(worker: Worker, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await worker.step()
+
+
+async def test_a_batch_replayed_after_its_sql_commit_still_reaches_the_screens(runtime, redis):
+    first = _worker(runtime, "first")
+    await first.start()
+
+    async def die_before_multi(*args, **kwargs):
+        raise ConnectionError("killed between the SQL commit and the MULTI")
+
+    first._commit = die_before_multi  # type: ignore[method-assign]
+    await runtime.ingestor.accept([Reading.model_validate(reading(metric="no2", value=250.0))])
+    with pytest.raises(ConnectionError):
+        await _steps(first, 2)
+    with Session(runtime.db) as session:
+        assert len(session.exec(select(Alert)).all()) == 1  # the move is in SQL...
+    assert await redis.hlen(bus.OPEN_ALERTS_KEY) == 0  # ...and nowhere else yet
+    await first.leases.release_all()  # the process is gone: its leases go with it
+
+    second = _worker(runtime, "second")
+    await second.start()
+    await _steps(second, 1)
+    assert await _backlog_of(redis, runtime.settings.reading_shards) == 0  # the replay was acknowledged
+    assert await redis.hlen(bus.PICTURE_KEY) == 1
+    assert await redis.hlen(bus.OPEN_ALERTS_KEY) == 1, "the replayed alert is missing from the screens"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap, reported to the lead: entries a worker read after its lease lapsed stay pending "
+    "under its name; the new owner reclaims only when it takes the shard (HV_CLAIM_IDLE_MS is unused)",
+)
+async def test_entries_read_by_a_worker_that_lost_its_lease_are_reclaimed(runtime, redis):
+    stalled = _worker(runtime, "stalled")
+    await stalled.start()
+    await _steps(stalled, 0.2)  # caught up on every shard it owns
+    # It stalls past its lease: the leases lapse and it drops out of the live set, unaware.
+    for shard in range(runtime.settings.reading_shards):
+        await redis.delete(bus.lease_key(shard))
+    await redis.zrem(ALIVE_KEY, "stalled")
+    heir = _worker(runtime, "heir", claim_idle_ms=100)
+    await heir.start()
+    assert set(heir.shards) == set(range(runtime.settings.reading_shards))
+
+    await runtime.ingestor.accept([Reading.model_validate(reading(value=12.0))])
+    with pytest.raises(LeaseLost):
+        await _steps(stalled, 2)  # it reads the new entry, then its commit is refused
+    await _steps(heir, 2)
+    assert await redis.hlen(bus.PICTURE_KEY) == 1, "the entry stayed pending under the stalled worker"
+
+
+async def _backlog_of(redis: Redis, shards: int) -> int:
+    waiting = 0
+    for shard in range(shards):
+        stream = bus.readings_stream(shard)
+        group = (await redis.xinfo_groups(stream))[0]
+        waiting += int(group["pending"])
+        waiting += len(await redis.xrange(stream, min=f"({group['last-delivered-id'].decode()}"))
+    return waiting
