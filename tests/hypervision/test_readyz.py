@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -73,3 +74,24 @@ async def test_request_id_is_echoed_or_made_and_reaches_the_logs(live: LiveServe
     finally:
         correlation_id.reset(token)
     assert line["correlation_id"] == "ticket-42" and line["msg"] == "ingested 3"
+
+
+async def test_access_lines_carry_the_request_id_and_never_the_query_string(live: LiveServer):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("hypervision.access")
+    previous = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.DEBUG)
+    try:
+        async with live.client() as http:
+            await http.get("/healthz", params={"token": "s3cret-token"}, headers={"X-Request-ID": "req-7"})
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["msg"].split()[:3], line["correlation_id"]) for line in lines] == [
+        (["GET", "/healthz", "200"], "req-7")
+    ]
+    assert "s3cret" not in stream.getvalue()
