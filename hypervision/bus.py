@@ -22,6 +22,7 @@ OPEN_TASKS_KEY = f"{PREFIX}tasks:open"
 SOURCES_HEALTH_KEY = f"{PREFIX}sources:health"
 LOGBOOK_TAIL_KEY = f"{PREFIX}logbook:tail"
 DELIVERIES_KEY = f"{PREFIX}deliveries"
+RULES_DIGEST_KEY = f"{PREFIX}rules:digest"  # set by a reload; workers in every process follow it
 
 READING_FIELD = b"r"
 

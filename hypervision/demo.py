@@ -33,6 +33,9 @@ DEMO_USERS: tuple[tuple[str, Role, list[str]], ...] = (
     ("operator", Role.OPERATOR, []),
     ("helpline", Role.TEAM, ["helpline"]),
     ("maskdrive", Role.TEAM, ["mask_drive"]),
+    ("lighting", Role.TEAM, ["lighting"]),
+    ("waste", Role.TEAM, ["waste"]),
+    ("comms", Role.TEAM, ["communication"]),
 )
 
 

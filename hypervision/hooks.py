@@ -1,33 +1,30 @@
 """Extension points run by the worker in the same SQL transaction as alert moves (tasks, logbook, CAP).
 
-Each hook takes the session, the moves just applied and ``now``, and returns what to publish. Add a
-feature's hook to ``MOVE_HOOKS`` here (by import path, so this module stays import-light).
+Each hook takes the session, the moves just applied and ``now``, and returns what to publish. A new
+feature adds its hook to ``default_move_hooks``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
 
+from alerts.loader import RuleSet
 from hypervision.alert_store import AppliedMove
 from hypervision.events import Publication
 
 MoveHook = Callable[[Session, Sequence[AppliedMove], datetime], Publication]
 
-# "module:function" of each hook, run in this order.
-MOVE_HOOKS: list[str] = [
-    "hypervision.cap_store:cap_from_moves",
-    "hypervision.logbook:entries_from_moves",  # before tasks: the alert is logged before its tasks
-    "hypervision.task_store:tasks_from_moves",
-]
 
+def default_move_hooks(rules: Callable[[], RuleSet] | None = None) -> list[MoveHook]:
+    """CAP first (public warnings), then the logbook (the alert is logged before its tasks), then tasks.
 
-def default_move_hooks() -> list[MoveHook]:
-    hooks: list[MoveHook] = []
-    for path in MOVE_HOOKS:
-        module_name, _, attr = path.partition(":")
-        hooks.append(getattr(importlib.import_module(module_name), attr))
-    return hooks
+    With ``rules``, tasks are also held back for inhibited alerts (inhibition rules live in the rule
+    set, which a reload may swap: the provider is asked each time).
+    """
+    from hypervision import cap_store, logbook, task_store  # here: these modules import this one's types
+
+    tasks = task_store.make_tasks_hook(lambda: rules().inhibit) if rules else task_store.tasks_from_moves
+    return [cap_store.cap_from_moves, logbook.entries_from_moves, tasks]

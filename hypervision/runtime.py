@@ -54,6 +54,11 @@ class Runtime:
             self.rules = load_rules(self.rule_files())
         return self.rules
 
+    def reload_rule_set(self) -> RuleSet:
+        """Read the rule files again (raises RulesError and keeps the running rules on a bad file)."""
+        self.rules = load_rules(self.rule_files())
+        return self.rules
+
 
 async def open_runtime(
     settings: Settings, stack: AsyncExitStack, *, clock: Clock = utc_now, create_tables: bool = True

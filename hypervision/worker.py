@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.engine import AlertChange, Engine
-from alerts.loader import RuleSet
+from alerts.loader import RulesError, RuleSet
 from hypervision import alert_store, bus, metrics
 from hypervision.alert_store import AppliedMove
 from hypervision.config import Settings
@@ -67,14 +67,16 @@ class Worker:
         clock: Clock,
         name: str | None = None,
         move_hooks: Sequence[MoveHook] | None = None,
+        reload_rules: Callable[[], RuleSet] | None = None,
     ) -> None:
         self.redis = redis
         self.db = db
         self.settings = settings
         self.load_rules = rules
+        self.reload_rules = reload_rules
         self.clock = clock
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
-        self.move_hooks = list(move_hooks) if move_hooks is not None else default_move_hooks()
+        self.move_hooks = list(move_hooks) if move_hooks is not None else default_move_hooks(self._rules)
         self.leases = LeaseManager(
             redis, name=self.name, shards=settings.reading_shards, ttl_ms=settings.lease_ttl_ms
         )
@@ -410,9 +412,35 @@ class Worker:
         ):
             return
         self._last_tick = now
+        await self._follow_rules()
         await self.tick(now)
         if 0 in self.shards:
             await self.housekeeper.maybe_run(now)
+
+    async def _follow_rules(self) -> None:
+        """Swap to a reloaded rule set, keeping every window and pending ``for`` of the rules that stay.
+
+        In this process the API swaps the runtime's rules; another process's reload is announced by
+        the digest in Redis, and this worker then reads the rule files itself.
+        """
+        current = self.load_rules()
+        raw: bytes | None = await self.redis.get(bus.RULES_DIGEST_KEY)  # type: ignore[assignment]
+        wanted = raw.decode() if raw is not None else None
+        assert self.rule_set is not None
+        if wanted is not None and wanted != current.digest and self.reload_rules is not None:
+            try:
+                current = await asyncio.to_thread(self.reload_rules)
+            except RulesError as err:
+                log.error("worker %s keeps its rules: the announced reload does not load: %s", self.name, err)
+                return
+        if current is self.rule_set or current.digest == self.rule_set.digest:
+            return
+        self.rule_set = current
+        for state in self.shards.values():
+            state.engine = state.engine.with_rules(current)
+        log.info(
+            "worker %s now runs %d rules (digest %s)", self.name, len(current.rules), current.digest[:12]
+        )
 
     async def tick(self, now: datetime) -> None:
         cause = f"tick:{int(now.timestamp() * 1000)}"

@@ -71,6 +71,7 @@ def create_app(
                     settings=settings,
                     rules=rt.load_rule_set,
                     clock=rt.clock,
+                    reload_rules=rt.reload_rule_set,
                 )
                 tasks.append(asyncio.create_task(worker.run(stop), name="worker"))
             for task in tasks:

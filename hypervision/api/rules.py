@@ -14,7 +14,7 @@ from sqlmodel import Session
 from alerts.backtest import Summary, backtest, change_to_dict
 from alerts.loader import RulesError, RuleSet, load_rules, load_rules_text
 from alerts.schema import json_schema
-from hypervision import logbook
+from hypervision import bus, logbook
 from hypervision.api.deps import Admin, ControlRoom, Manager, RuntimeDep
 from hypervision.backtest import HistoryTooLarge, history_readings
 from hypervision.domain import Reading
@@ -120,6 +120,8 @@ async def reload_rules(runtime: RuntimeDep, principal: Admin) -> dict[str, Any]:
 
         await commit_and_publish(runtime, record)
     runtime.rules = rules  # one reference swap: readers see the old set or the new one, never a mix
+    # Workers in other processes follow this digest and read the same files themselves.
+    await runtime.redis.set(bus.RULES_DIGEST_KEY, rules.digest)
     log.info(
         "rules reloaded by %s: %d rules, digest %s", principal.actor, len(rules.rules), rules.digest[:12]
     )

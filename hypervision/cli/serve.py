@@ -57,4 +57,5 @@ async def _run_worker(settings: Settings, name: str | None) -> None:
             rules=runtime.load_rule_set,
             clock=runtime.clock,
             name=name,
+            reload_rules=runtime.reload_rule_set,
         ).run(stop)

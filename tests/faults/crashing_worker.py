@@ -61,7 +61,7 @@ async def _crash_before_exec(
 
 if CRASH_AT == "sql":
     _defaults = worker_module.default_move_hooks
-    worker_module.default_move_hooks = lambda: [*_defaults(), _crash_in_sql]
+    worker_module.default_move_hooks = lambda *a, **k: [*_defaults(*a, **k), _crash_in_sql]
 elif CRASH_AT == "exec":
     worker_module.Worker._commit = _crash_before_exec  # type: ignore[method-assign]
 else:
