@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from astral import LocationInfo
+from astral.sun import sun
 
 from hypervision.domain import Reading
 
@@ -167,8 +171,17 @@ def _bell(hour: float, centre: float, width: float) -> float:
     return math.exp(-(((hour - centre) / width) ** 2))
 
 
+@lru_cache(maxsize=64)
+def _sun(day: date) -> tuple[datetime, datetime]:
+    centre = ZONES[0]
+    times = sun(LocationInfo(latitude=centre.lat, longitude=centre.lon).observer, date=day, tzinfo=TZ)
+    return times["sunrise"], times["sunset"]
+
+
 def is_night(local: datetime) -> bool:
-    return local.hour >= 20 or local.hour < 7
+    """Between sunset and sunrise at the city centre: street lights follow the sun, not the clock."""
+    sunrise, sunset = _sun(local.date())
+    return not (sunrise <= local < sunset)
 
 
 def metric_value(
