@@ -21,7 +21,8 @@ OPEN_ALERTS_KEY = f"{PREFIX}alerts:open"
 OPEN_TASKS_KEY = f"{PREFIX}tasks:open"
 SOURCES_HEALTH_KEY = f"{PREFIX}sources:health"
 LOGBOOK_TAIL_KEY = f"{PREFIX}logbook:tail"
-DELIVERIES_KEY = f"{PREFIX}deliveries"
+WORKERS_ALIVE_KEY = f"{PREFIX}workers:alive"  # sorted set: worker name -> heartbeat expiry (ms)
+PURGE_DONE_KEY = f"{PREFIX}housekeeping:purged"  # expires a day after the last privacy purge
 RULES_DIGEST_KEY = f"{PREFIX}rules:digest"  # set by a reload; workers in every process follow it
 
 READING_FIELD = b"r"

@@ -24,7 +24,6 @@ from hypervision.hooks import MoveHook
 
 log = logging.getLogger(__name__)
 
-PURGE_DONE_KEY = f"{bus.PREFIX}housekeeping:purged"
 PURGE_EVERY_S = 24 * 3600
 
 
@@ -56,7 +55,7 @@ class Housekeeper:
         if publication:
             await events.publish(self.redis, publication, events_maxlen=self.settings.events_maxlen)
         # At most one purge a day across restarts and hand-overs: the key is the proof it ran.
-        if await self.redis.set(PURGE_DONE_KEY, now.isoformat(), nx=True, ex=PURGE_EVERY_S):
+        if await self.redis.set(bus.PURGE_DONE_KEY, now.isoformat(), nx=True, ex=PURGE_EVERY_S):
             report = await asyncio.to_thread(
                 privacy.purge_expired, self.db, now=now, retention_days=self.settings.retention_days
             )

@@ -9,8 +9,6 @@ from redis.asyncio import Redis
 
 from hypervision import bus
 
-ALIVE_KEY = f"{bus.PREFIX}workers:alive"
-
 # Renew only if we still own it: a worker that stalled past its lease must not take it back silently.
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -43,9 +41,9 @@ class LeaseManager:
         """Announce this worker and return how many workers are alive."""
         now_ms = int(time.time() * 1000)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(ALIVE_KEY, {self.name: now_ms + self.ttl_ms})
-        pipe.zremrangebyscore(ALIVE_KEY, "-inf", now_ms)
-        pipe.zcard(ALIVE_KEY)
+        pipe.zadd(bus.WORKERS_ALIVE_KEY, {self.name: now_ms + self.ttl_ms})
+        pipe.zremrangebyscore(bus.WORKERS_ALIVE_KEY, "-inf", now_ms)
+        pipe.zcard(bus.WORKERS_ALIVE_KEY)
         *_, alive = await pipe.execute()
         return max(1, int(alive))
 
@@ -88,4 +86,4 @@ class LeaseManager:
         for shard in sorted(self.owned):
             await self._release(keys=[bus.lease_key(shard)], args=[self.name])
         self.owned.clear()
-        await self.redis.zrem(ALIVE_KEY, self.name)
+        await self.redis.zrem(bus.WORKERS_ALIVE_KEY, self.name)

@@ -24,11 +24,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hypervision import bus
+from hypervision.bus import WORKERS_ALIVE_KEY as ALIVE_KEY
 from hypervision.db import create_schema, make_engine
 from hypervision.domain import Reading
 from hypervision.ingest import Ingestor
 from hypervision.models.alert import Alert, AlertHistory
-from hypervision.shard_lease import ALIVE_KEY
 from hypervision.worker import LeaseLost, Worker
 from tests.support import eventually, reading
 
