@@ -24,7 +24,7 @@ from hypervision import bus
 from hypervision.coalesce import Coalescer, CursorKey, Frame, Unit, control
 from hypervision.config import Settings
 from hypervision.events import Snapshot, decode_entry, read_snapshot
-from hypervision.ws_protocol import encode, snapshot_frame
+from hypervision.ws_protocol import PING, encode, snapshot_frame
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ WS_OVERFLOWS = Counter(
     "hypervision_ws_queue_overflows_total", "Clients whose bounded send queue overflowed (frames dropped)"
 )
 
+PING_FRAME = control("ping", PING)
 REPLAY_BATCH = 1000
 NO_CURSOR: CursorKey = (0, 0)
 
@@ -141,6 +142,7 @@ class Hub:
         self.queue_max = queue_max or self.settings.hub_queue_max
         self.replay_max = self.settings.hub_replay_max
         self.tick_s = self.settings.hub_tick_ms / 1000
+        self.heartbeat_s = self.settings.hub_heartbeat_s
         self.block_ms = block_ms
         self.subscribers: set[Subscriber] = set()
         self.position = "0-0"
@@ -157,7 +159,9 @@ class Hub:
 
     # -- the reader ---------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        ticker = asyncio.create_task(self._tick(stop), name="hub-tick") if self.tick_s > 0 else None
+        timers = [asyncio.create_task(self._heartbeat(stop), name="hub-heartbeat")]
+        if self.tick_s > 0:
+            timers.append(asyncio.create_task(self._tick(stop), name="hub-tick"))
         try:
             while not stop.is_set():
                 try:
@@ -166,8 +170,8 @@ class Hub:
                     log.warning("hub: events stream unreadable (%s); retrying in 1 s", err)
                     await asyncio.sleep(1.0)
         finally:
-            if ticker is not None:
-                ticker.cancel()
+            for timer in timers:
+                timer.cancel()
 
     async def _follow(self, stop: asyncio.Event) -> None:
         if not self._ready.is_set():
@@ -188,6 +192,14 @@ class Hub:
         while not stop.is_set():
             await asyncio.sleep(self.tick_s)
             self._dispatch(self.coalescer.flush())
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """One ping frame to every client each heartbeat, even while events flow, so a client that
+        only listens still has something to answer (one timer for all, not one per client)."""
+        while not stop.is_set():
+            await asyncio.sleep(self.heartbeat_s)
+            for sub in self.subscribers:
+                sub.push(PING_FRAME)
 
     def _dispatch(self, units: list[Unit]) -> None:
         # No await in here: the set cannot change under the loop, and no client can hold it up.

@@ -1,8 +1,8 @@
 """One /ws client after authentication: a reader of its frames, a writer of its queue, heartbeats.
 
 The reader answers pings, handles subscriptions and closes a client silent past the timeout; the
-writer drains the client's bounded queue (so only this client waits on its own socket), pings on
-schedule and resyncs the client from a snapshot after an overflow, up to a limit.
+writer drains the client's bounded queue (so only this client waits on its own socket), including
+the hub's scheduled pings, and resyncs the client from a snapshot after an overflow, up to a limit.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from hypervision.ws_protocol import (
     CLOSE_AUTH_REQUIRED,
     CLOSE_TIMEOUT,
     CLOSE_TOO_SLOW,
-    PING,
     PROTOCOL_VERSION,
     encode,
     error_frame,
@@ -43,6 +42,10 @@ WS_DELIVERY = Histogram(
     "From an event's append to hv:events (its cursor) to its frame written to a client",
     buckets=metrics.LATENCY_BUCKETS,
 )
+_SENT = {
+    kind: WS_FRAMES_SENT.labels(type=kind)
+    for kind in ("hello", "snapshot", "replay", "event", "ping", "pong", "error")
+}
 RESYNC_WINDOW_S = 60.0
 
 Authenticate = Callable[[], Awaitable[Principal | None]]
@@ -163,8 +166,6 @@ class ClientSession:
     # -- to the client ------------------------------------------------------------------------------
     async def _write(self) -> None:
         sub = self.sub
-        next_ping = time.monotonic() + self.heartbeat_s
-        sent: dict[str, int] = {}
         try:
             while True:
                 if sub.needs_resync:
@@ -173,29 +174,18 @@ class ClientSession:
                         return
                     await self.hub.subscribe(sub, sub.topics, None, resync="overflow")
                     continue
-                now = time.monotonic()
-                if now >= next_ping:
-                    # On schedule even while events flow, so a client that only listens still
-                    # has something to answer and is not closed as silent.
-                    await self.ws.send_text(PING)
-                    sent["ping"] = sent.get("ping", 0) + 1
-                    next_ping = now + self.heartbeat_s
-                    continue
                 if not sub.frames:
-                    self._count(sent)
+                    # No timer here: the hub's heartbeat pushes pings, so a wake-up costs only this.
                     sub.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(next_ping - now):
-                            await sub.wake.wait()
+                    await sub.wake.wait()
                     continue
                 frame = sub.frames.popleft()
                 await self.ws.send_text(frame.text)
-                sent[frame.kind] = sent.get(frame.kind, 0) + 1
-                _observe(frame)
+                _SENT[frame.kind].inc()
+                if frame.appended_s is not None:
+                    _observe(frame)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
-        finally:
-            self._count(sent)
 
     def _may_resync(self) -> bool:
         now = time.monotonic()
@@ -203,12 +193,6 @@ class ClientSession:
             self.resyncs.popleft()
         self.resyncs.append(now)
         return len(self.resyncs) <= self.max_resyncs
-
-    @staticmethod
-    def _count(sent: dict[str, int]) -> None:
-        for kind, count in sent.items():
-            WS_FRAMES_SENT.labels(type=kind).inc(count)
-        sent.clear()
 
     async def _watch_token(self) -> None:
         """Close the connection once its token is revoked or expires (checked every recheck_s)."""
@@ -226,9 +210,7 @@ class ClientSession:
 
 
 def _observe(frame: Frame) -> None:
-    if frame.appended_s is None:
-        return
     now = time.time()
-    WS_DELIVERY.observe(max(0.0, now - frame.appended_s))
+    WS_DELIVERY.observe(max(0.0, now - (frame.appended_s or now)))
     if frame.received_s is not None:
         metrics.READING_TO_SCREEN.observe(max(0.0, now - frame.received_s))
