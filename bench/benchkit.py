@@ -21,21 +21,17 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rules_bench import KINDS  # noqa: E402  (bench/ is on sys.path when a bench runs)
+
 from hypervision import bus  # noqa: E402
 from hypervision.embedded_redis import free_port, redis_server_binary  # noqa: E402
 
 RULE_METRICS = 100  # the 1,000 rules are spread over 100 metrics: ~10 rules per reading
 SOURCES = 5_000
 ZONES = 50
-# The rule mix of bench/rules_bench.py: thresholds with levels, clear conditions, `for`, 1 h means,
-# N consecutive. Readings sit below every threshold; a spike (one in SPIKE_EVERY) crosses them all.
-KINDS = [
-    '{op: ">", value: 80}\n    levels: [{severity: critical, when: {op: ">", value: 95}}]',
-    '{op: ">", value: 70}\n    clear: {op: "<", value: 60}',
-    '{op: ">", value: 85}\n    for: 5m',
-    '{agg: mean, over: 1h, op: ">", value: 75}',
-    '{op: ">", value: 90, consecutive: 3}',
-]
+# The rule mix of bench/rules_bench.py (KINDS): thresholds with levels, clear conditions, `for`,
+# 1 h means, N consecutive; every metric gets each kind. Readings sit below every threshold; a
+# spike (one in SPIKE_EVERY) crosses most of them.
 SPIKE_EVERY = 20_000
 
 

@@ -7,9 +7,11 @@ screen token), as `hypervision tokens` would.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +63,16 @@ class Stack:
                 if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
                     out.append(f"{path.name}: {line}")
         return out
+
+    def warning_kinds(self) -> Counter[str]:
+        """WARNING lines of the API and workers, by their first words (numbers stripped)."""
+        kinds: Counter[str] = Counter()
+        for path in sorted((self.folder / "logs").glob("*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                if " WARNING " in line:
+                    text = line.split(" WARNING ", 1)[1]
+                    kinds[f"{path.stem}: " + re.sub(r"[0-9]+", "N", text)[:90]] += 1
+        return kinds
 
 
 def loadgen(stack: Stack, *, rate: float, duration: float, spikes: bool = False) -> subprocess.Popen[bytes]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.engine import Engine as SqlEngine
 
 from alerts.loader import DEFAULT_RULES, RuleSet, load_rules
@@ -22,6 +22,8 @@ from hypervision.ingest import Ingestor
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+REDIS_MAX_CONNECTIONS = 100  # per process; more requests wait (up to 10 s) instead of failing
 
 
 def utc_now() -> datetime:
@@ -70,7 +72,16 @@ async def open_runtime(
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         url = embedded.start()
         stack.callback(embedded.stop)
-    redis = Redis.from_url(url, health_check_interval=30, socket_keepalive=True)
+    # A burst (200 screens reconnecting at once, each reading a snapshot) waits for a connection:
+    # the default pool refuses the 101st with "Too many connections".
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=10,
+        health_check_interval=30,
+        socket_keepalive=True,
+    )
+    redis = Redis.from_pool(pool)
     stack.push_async_callback(redis.aclose)
     db = make_engine(settings.sqlalchemy_url)
     stack.callback(db.dispose)
