@@ -93,8 +93,8 @@ async def soak(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(SAMPLE_S)
         samples.append((time.perf_counter() - started, sample(stack, client_redis, shards)))
         s = samples[-1][1]
-        print(f"  {samples[-1][0]:5.0f} s  RSS " + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in s["rss"].items())
-              + f"; backlog {s['backlog']:,}; events {s['lengths']['events']:,}", flush=True)  # fmt: skip
+        rss = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in s["rss"].items())
+        print(f"  {samples[-1][0]:5.0f} s  RSS {rss}; backlog {s['backlog']:,}", flush=True)
     stop.set()
     results = await asyncio.gather(*clients, return_exceptions=True)
     probed = await prober
@@ -137,13 +137,16 @@ def verdicts(result: dict[str, Any], minutes: float, clients: int) -> list[tuple
         )
     sent = result["sent"]
     counts = result["counts"]
+    rate = sent["sent"] / sent["seconds"]
+    open_ok = "PASS" if counts["open_at_end"] == clients else "FAIL"
     rows += [
-        ("readings sent", f"{sent['sent']:,} in {sent['seconds']:.0f} s = {sent['sent'] / sent['seconds']:,.0f}/s"),
+        ("readings sent", f"{sent['sent']:,} in {sent['seconds']:.0f} s = {rate:,.0f}/s"),
         ("backlog at end", f"{samples[-1][1]['backlog']:,}"),
         ("probe alerts POSTed / open alerts", f"{result['probes']} / {result['alerts']}"),
-        ("WebSocket clients still open", f"{'PASS' if counts['open_at_end'] == clients else 'FAIL'} "
-         f"{counts['open_at_end']}/{clients}; errors {len(result['client_errors'])}"),
-        ("frames / bytes received", f"{counts['frames']:,} / {counts['bytes'] / 2**20:,.0f} MiB; resyncs {counts['resyncs']}"),
+        ("WebSocket clients still open",
+         f"{open_ok} {counts['open_at_end']}/{clients}; errors {len(result['client_errors'])}"),
+        ("frames / bytes received",
+         f"{counts['frames']:,} / {counts['bytes'] / 2**20:,.0f} MiB; resyncs {counts['resyncs']}"),
     ]  # fmt: skip
     return rows
 
