@@ -35,13 +35,16 @@ ZONES = 50
 SPIKE_EVERY = 20_000
 
 
-def rules_yaml(count: int = 1_000) -> str:
+def rules_yaml(count: int = 1_000, *, window: str = "1h") -> str:
+    """``count`` rules; ``window`` replaces the 1 h of the mean rules (the soak's memory verdict
+    needs windows that fill up early in the run)."""
     out = ["rules:"]
     for i in range(count):
+        when = KINDS[(i // RULE_METRICS) % len(KINDS)].replace("over: 1h", f"over: {window}")
         out.append(
             f"  - id: b{i}\n    title: 'b{i} {{value}} at {{source}}'\n"
             f"    select: {{domain: air, metric: m{i % RULE_METRICS}}}\n"
-            f"    when: {KINDS[(i // RULE_METRICS) % len(KINDS)]}"
+            f"    when: {when}"
         )
     return "\n".join(out) + "\n"
 

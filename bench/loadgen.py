@@ -35,7 +35,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     sent = spikes = 0
     next_check = 0.0
     i = args.first
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and sent < args.max_readings:
         now = time.perf_counter()
         if args.rate:
             due = int((now - started) * args.rate)
@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--max-backlog", type=int, default=100_000)
+    parser.add_argument("--max-readings", type=int, default=10**12, help="stop after this many")
     parser.add_argument("--first", type=int, default=0, help="index of the first reading")
     parser.add_argument("--t0", type=float, default=0, help="observed_at of reading 0 (epoch s)")
     parser.add_argument("--spikes", action=argparse.BooleanOptionalAction, default=True)

@@ -86,11 +86,13 @@ def loadgen(stack: Stack, *, rate: float, duration: float, spikes: bool = False)
 
 
 @contextmanager
-def running(folder: Path, *, rules: int, workers: int, shards: int = 4, aof: bool = True) -> Iterator[Stack]:
+def running(
+    folder: Path, *, rules: int, workers: int, shards: int = 4, aof: bool = True, window: str = "1h"
+) -> Iterator[Stack]:
     with ExitStack() as exits:
         server = exits.enter_context(benchkit.redis_server(folder / "redis", aof=aof))
         rules_file = folder / "rules.yaml"
-        rules_file.write_text(benchkit.rules_yaml(rules) + PROBE_RULE)
+        rules_file.write_text(benchkit.rules_yaml(rules, window=window) + PROBE_RULE)
         port = free_port()
         env = benchkit.settings_env(
             server.url, folder, shards, rules_file, HV_HOST="127.0.0.1", HV_PORT=str(port)
