@@ -173,8 +173,8 @@ def main() -> None:
         path = whole_path(args, server.url, Path(tmp))
         if args.profile:
             for report in sorted((Path(tmp) / "logs").glob("*.pyinstrument.txt")):
-                target = ROOT / "bench" / "results" / report.name
-                target.parent.mkdir(exist_ok=True)
+                target = ROOT / "var" / "bench" / report.name  # var/ is git-ignored
+                target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(report.read_bytes())
                 print(f"profile: {target}")
     benchkit.print_table("Machine", [*details, ("Redis", server.version)])

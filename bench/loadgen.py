@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 
 import redis
 from benchkit import SPIKE_EVERY, acknowledged, reading_dict
-from redis.asyncio import Redis
 
 from hypervision.config import Settings
 from hypervision.ingest import Ingestor, validate_items
+from hypervision.runtime import redis_client
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
     settings = Settings(reading_shards=args.shards, redis_url=args.redis_url)
-    client = Redis.from_url(args.redis_url)
+    client = redis_client(args.redis_url)  # the hiredis packer the API uses
     sync = redis.Redis.from_url(args.redis_url)
     ingestor = Ingestor(client, settings)
     t0 = datetime.fromtimestamp(args.t0, UTC) if args.t0 else datetime.now(UTC)
