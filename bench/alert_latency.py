@@ -93,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=float, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--probes", type=int, default=200)
-    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--warmup", type=float, default=10, help="s of load before probing (series settle)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rules", type=int, default=1_000)
     args = parser.parse_args()
