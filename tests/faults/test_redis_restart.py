@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError
+from redis.exceptions import ConnectionError, RedisError
 from websockets.asyncio.client import ClientConnection
 
+from adapters.source import SourceConfig
 from hypervision import bus
 from hypervision.api.outage import BUS_UNAVAILABLE
 from hypervision.config import Settings
+from hypervision.coordinator import Coordinator, bus_sinks
 from hypervision.embedded_redis import EmbeddedRedis, free_port
 from hypervision.models.user import Role
+from hypervision.runtime import Runtime
 from tests.faults.faultkit import rules_file
 from tests.support import LiveServer, eventually, reading
 
@@ -142,3 +147,58 @@ async def _get(live: LiveServer, key: str) -> bytes | None:
         return await live.runtime.redis.get(key)  # type: ignore[no-any-return]
     except ConnectionError:
         return None
+
+
+TALQ = (Path(__file__).parents[1] / "fixtures" / "lighting" / "talq_logreport_gateway.json").read_bytes()
+
+
+async def test_a_poller_retries_at_its_next_poll_once_redis_is_back(
+    runtime: Runtime, aof_redis: EmbeddedRedis, caplog: pytest.LogCaptureFixture
+):
+    """Pulled feeds are fetched again at every poll: a poll that cannot reach the bus is logged and
+    reported in the source's health, and the next poll after the restart delivers the readings."""
+    source = SourceConfig(
+        id="light:talq", kind="talq", url="http://gw.test/log", interval_s=60, zone="centre"
+    )
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(200, content=TALQ)))
+    publish, dead_letter, on_health = bus_sinks(runtime.redis, runtime.settings, runtime.clock)
+    coordinator = Coordinator(
+        [source],
+        client=client,
+        publish=publish,
+        dead_letter=dead_letter,
+        on_health=on_health,
+        clock=runtime.clock,
+    )
+    await coordinator.poll(source.id)
+    before = await _appended(runtime)
+    assert before > 0
+
+    aof_redis.stop()
+    with contextlib.suppress(RedisError):
+        await coordinator.poll(source.id)
+    assert "ConnectionError" in (coordinator.health()[0].last_error or "")
+    assert any("light:talq" in r.getMessage() for r in caplog.records), "the failed poll was not logged"
+    aof_redis.start()
+    health = await eventually(lambda: _poll_ok(coordinator, source.id), timeout=20)
+    assert health.last_error is None or health.consecutive_failures == 0
+    assert await _appended(runtime) == 2 * before, "the poll after the restart did not deliver"
+    await client.aclose()
+
+
+async def _appended(runtime: Runtime) -> int:
+    fresh = Redis.from_url(runtime.settings.redis_url or "")
+    try:
+        return sum(
+            [int(await fresh.xlen(bus.readings_stream(s))) for s in range(runtime.settings.reading_shards)]
+        )
+    finally:
+        await fresh.aclose()
+
+
+async def _poll_ok(coordinator: Coordinator, source_id: str) -> Any:
+    try:
+        health = await coordinator.poll(source_id)
+    except RedisError:
+        return None
+    return health if health.consecutive_failures == 0 else None
