@@ -61,7 +61,7 @@ def _exercise(engine: Engine) -> None:
     engine.take_dirty_state()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_any_text_loads_or_raises_rules_error(text: str) -> None:
     engine = _accepts_only_rules_error(text)
@@ -69,7 +69,7 @@ def test_any_text_loads_or_raises_rules_error(text: str) -> None:
         _exercise(engine)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(FIELDS),
     yaml_values,
