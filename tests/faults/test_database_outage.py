@@ -1,7 +1,8 @@
 """Database unavailable: the worker acknowledges nothing it could not persist, retries, and catches up.
 
-The outage is another process holding SQLite's write lock (``BEGIN EXCLUSIVE``), what a stuck
-migration or a backup tool does; the worker's engine waits 0.3 s for the lock instead of 30 s.
+The outage is another connection holding the write lock, what a stuck migration or a backup tool
+does: SQLite's ``BEGIN EXCLUSIVE``, or PostgreSQL's ``LOCK TABLE alert IN EXCLUSIVE MODE`` (reads
+go on, writes wait). The worker's engine gives up after 0.3 s instead of waiting 30 s.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, select
 
 from alerts.loader import load_rules
@@ -36,16 +38,12 @@ async def test_locked_database_holds_the_acks_until_it_is_back(
     runtime: Runtime, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     url = make_url(runtime.settings.sqlalchemy_url)
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("the outage is made with SQLite's write lock")
     rules = rules_file(tmp_path)
     start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     readings = no2_readings("D", N_READINGS, start, every_nth=EVERY_NTH_ALERTS)
     await runtime.ingestor.accept(readings)
 
-    locker = sqlite3.connect(str(url.database), isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")
-    impatient = create_engine(str(url), connect_args={"timeout": 0.3, "check_same_thread": False})
+    impatient, release = _lock_writes(url)
     worker = Worker(
         redis=runtime.redis,
         db=impatient,
@@ -65,13 +63,13 @@ async def test_locked_database_holds_the_acks_until_it_is_back(
         with Session(runtime.db) as session:
             assert session.exec(select(Alert)).all() == []
 
-        locker.execute("ROLLBACK")
+        release()
         await eventually(lambda: _acknowledged(runtime, N_READINGS), timeout=30)
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
-        locker.close()
+        release()
         impatient.dispose()
 
     expected = {f"air:station:D{i:05d}" for i in range(0, N_READINGS, EVERY_NTH_ALERTS)}
@@ -85,9 +83,38 @@ async def test_locked_database_holds_the_acks_until_it_is_back(
     assert set(fired) == expected and set(fired.values()) == {1}
 
 
+def _lock_writes(url: URL) -> tuple[Engine, Callable[[], None]]:
+    """Take the write lock from another connection; returns the worker's impatient engine and the
+    release (safe to call twice)."""
+    if url.get_backend_name() == "sqlite":
+        locker = sqlite3.connect(str(url.database), isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+
+        def release_sqlite() -> None:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
+                locker.execute("ROLLBACK")
+                locker.close()
+
+        engine = create_engine(url, connect_args={"timeout": 0.3, "check_same_thread": False})
+        return engine, release_sqlite
+    holder = create_engine(url)
+    conn = holder.connect()
+    transaction = conn.begin()
+    conn.execute(text("LOCK TABLE alert IN EXCLUSIVE MODE"))
+
+    def release_postgres() -> None:
+        if transaction.is_active:
+            transaction.rollback()
+            conn.close()
+            holder.dispose()
+
+    return create_engine(url, connect_args={"options": "-c lock_timeout=300"}), release_postgres
+
+
 def _retries(caplog: pytest.LogCaptureFixture) -> int:
+    locked = ("database is locked", "lock timeout")
     return sum(
-        "database is locked" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records
+        "retrying" in r.getMessage() and any(w in r.getMessage() for w in locked) for r in caplog.records
     )
 
 
