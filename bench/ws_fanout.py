@@ -520,7 +520,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--rate", type=int, default=10_000, help="background readings per second")
     p.add_argument("--settle-s", type=float, default=10.0, help="load time before the first probe")
     p.add_argument("--probes", type=int, default=50)
-    p.add_argument("--workers", type=int, default=1, help="worker processes (hypervision worker)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (one per shard)")
     p.add_argument("--e2e-topics", default="picture,alerts", help="what the probing screen subscribes to")
     p.add_argument(
         "--profile-server", metavar="FILE", help="run the app under pyinstrument, text report to FILE"
