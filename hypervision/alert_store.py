@@ -221,7 +221,8 @@ def publication_for(moves: Sequence[AppliedMove]) -> Publication:
     pub = Publication()
     for move in moves:
         alert_id = str(move.alert["id"])
-        if move.to_state == AlertState.RESOLVED:
+        # The alert's own state decides: a replayed move may find it resolved by a person since.
+        if move.to_state == AlertState.RESOLVED or move.alert.get("state") == AlertState.RESOLVED.value:
             pub.mirror.append(MirrorDelete(bus.OPEN_ALERTS_KEY, alert_id))
         else:
             pub.mirror.append(MirrorSet(bus.OPEN_ALERTS_KEY, alert_id, move.alert))

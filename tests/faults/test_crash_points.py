@@ -12,17 +12,20 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from hypervision import bus
-from hypervision.events import decode_entry
+from alerts.lifecycle import AlertEvent
+from hypervision import alert_store, bus
+from hypervision.db import session_scope
+from hypervision.events import MirrorDelete, decode_entry
 from hypervision.models.alert import Alert, AlertHistory
 from hypervision.runtime import Runtime
 from tests.faults.faultkit import alert_events, no2_readings, nothing_pending, picture_size, rules_file
+from tests.hypervision.people_support import T0, change, fire, sql_engine
 from tests.support import eventually
 
 pytestmark = pytest.mark.fault
@@ -98,3 +101,29 @@ async def test_kill_between_sql_and_redis_keeps_every_alert_exactly_once(
     assert len(shown) == N_READINGS and set(shown.values()) == {1}
     counted = [await runtime.redis.hvals(bus.history_key(f"{r.source}|no2")) for r in readings[:200]]
     assert all(len(h) == 1 and h[0].split()[0] == b"1" for h in counted), "history counted a reading twice"
+
+
+def test_a_replayed_fire_after_a_manual_resolve_leaves_the_alert_off_the_open_mirror(db_url: str) -> None:
+    """The worker died after storing a fire; a person resolved the alert before the replay: the
+    replay republishes the fire event but must not put a resolved alert back among the open ones."""
+    engine = sql_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            alert_id = int(fire(session, cause="7-0").alert["id"])
+        with session_scope(engine) as session:
+            alert_store.apply_manual(
+                session,
+                alert_id,
+                AlertEvent.RESOLVE,
+                actor="op",
+                comment="done",
+                now=T0 + timedelta(minutes=5),
+            )
+        with session_scope(engine) as session:
+            moves = alert_store.apply_engine_changes(session, [("7-0", change())])
+            publication = alert_store.publication_for(moves)
+    finally:
+        engine.dispose()
+    assert [(m.event, m.replayed) for m in moves] == [(AlertEvent.FIRE, True)]
+    assert [e.type for e in publication.events] == ["alert.changed"]
+    assert publication.mirror == [MirrorDelete(bus.OPEN_ALERTS_KEY, str(alert_id))]
