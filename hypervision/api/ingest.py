@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 import orjson
@@ -67,8 +68,9 @@ async def ingest_readings(request: Request, runtime: RuntimeDep, principal: Inge
                 f"this key is for source {principal.source!r}, not {foreign[0][1].source!r}",
             )
     accepted = await runtime.ingestor.accept(readings)
-    for reading in readings:
-        metrics.READINGS_INGESTED.labels(source_kind="push", domain=reading.domain.value).inc()
+    # One labelled increment per domain, not per reading (a labels() lookup costs ~2 µs).
+    for domain, count in Counter(r.domain.value for r in readings).items():
+        metrics.READINGS_INGESTED.labels(source_kind="push", domain=domain).inc(count)
     if rejected:
         await runtime.ingestor.reject_many(
             [
