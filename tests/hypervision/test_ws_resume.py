@@ -162,6 +162,8 @@ async def test_a_server_restart_is_survived_by_resuming_on_the_new_server(runtim
 
 async def test_pings_come_on_schedule_and_a_silent_client_is_closed(runtime: Runtime, make_token):
     token = make_token(Role.SCREEN)
+    closed_silent = metric("hypervision_ws_closes_total", code="4408")
+    pings_sent = metric("hypervision_ws_frames_sent_total", type="ping")
     async with hub_server(runtime, hub_heartbeat_s=0.2, hub_client_timeout_s=0.8) as url:
         # One that answers every ping stays connected well past the timeout.
         chatty = await connect(url, token)
@@ -180,6 +182,8 @@ async def test_pings_come_on_schedule_and_a_silent_client_is_closed(runtime: Run
         await chatty.send('{"type": "ping", "id": 7}')
         assert await recv_until(chatty, "pong") == {"type": "pong", "id": 7}
         await chatty.close()
+    assert metric("hypervision_ws_closes_total", code="4408") == closed_silent + 1
+    assert metric("hypervision_ws_frames_sent_total", type="ping") >= pings_sent + pings
 
 
 async def _closed(ws: websockets.ClientConnection) -> int | None:
