@@ -16,7 +16,6 @@ from hypervision.events import Event, Snapshot
 PROTOCOL_VERSION = 1
 
 # Close codes (4000-4999 is the range RFC 6455 leaves to applications; 44xx mirror HTTP statuses).
-CLOSE_GOING_AWAY = 1001  # the server is stopping: reconnect (to any hub) with `since`
 CLOSE_AUTH_REQUIRED = 4401  # no token, or the token is unknown, expired or revoked
 CLOSE_FORBIDDEN = 4403  # the token is valid but its role may not open the screen feed
 CLOSE_TIMEOUT = 4408  # no auth frame in time, or the client stayed silent past the timeout
