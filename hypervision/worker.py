@@ -203,10 +203,18 @@ class Worker:
                 count=self.settings.worker_batch,
                 block=self.settings.worker_block_ms,
             )
-            for stream_name, entries in response or []:
-                shard = _shard_of_stream(stream_name)
-                if shard in self.shards and entries:
-                    handled += await self._handle(shard, entries)
+            batches = [(_shard_of_stream(name), entries) for name, entries in response or [] if entries]
+            # Shards share nothing, so their batches run side by side: one shard's rules are
+            # evaluated while another's commit is in flight (a quarter of the time was spent
+            # waiting for EXEC). Each batch still commits alone, in its own fenced MULTI.
+            results = await asyncio.gather(
+                *(self._handle(shard, entries) for shard, entries in batches if shard in self.shards),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+                handled += result
         elif not self.shards:
             await asyncio.sleep(self.settings.worker_block_ms / 1000)
         await self._maybe_tick()
