@@ -14,7 +14,8 @@ import httpx
 import pytest
 import websockets
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from websockets.asyncio.client import ClientConnection
 
 from adapters.source import SourceConfig
@@ -145,7 +146,7 @@ async def _get(live: LiveServer, key: str) -> bytes | None:
     """A key once the client's pooled connections, closed by the restart, have been replaced."""
     try:
         return await live.runtime.redis.get(key)  # type: ignore[no-any-return]
-    except ConnectionError:
+    except RedisConnectionError:
         return None
 
 
