@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -94,7 +95,7 @@ def main() -> None:
     parser.add_argument("--loads", type=float, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--warmup", type=float, default=10, help="s of load before probing (series settle)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: one per core")
     parser.add_argument("--rules", type=int, default=1_000)
     args = parser.parse_args()
     details = benchkit.machine()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -154,7 +155,7 @@ def whole_path(args: argparse.Namespace, url: str, folder: Path) -> dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20, help="seconds of load (60: the target)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: one per core")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--rules", type=int, default=1_000)
     parser.add_argument("--worker-batch", type=int, default=500)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -159,7 +160,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10_000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--topics", nargs="+", default=["alerts", "sources"])
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: one per core")
     parser.add_argument("--rules", type=int, default=1_000)
     parser.add_argument(
         "--window",
