@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from redis.utils import HIREDIS_AVAILABLE
 from sqlalchemy.engine import Engine as SqlEngine
 
 from alerts.loader import DEFAULT_RULES, RuleSet, load_rules
+from hypervision import migrations
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine
+from hypervision.db import make_engine
 from hypervision.embedded_redis import EmbeddedRedis
 from hypervision.ingest import Ingestor
 
@@ -80,7 +82,8 @@ async def open_runtime(
     db = make_engine(settings.sqlalchemy_url)
     stack.callback(db.dispose)
     if create_tables:
-        create_schema(db)
+        # Through the migrations, so a database first opened by `serve` or the demo upgrades later.
+        await asyncio.to_thread(migrations.upgrade, db)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else _local_secret(settings)
     return Runtime(settings=settings, redis=redis, db=db, secret=secret, clock=clock, embedded_redis=embedded)
 
