@@ -52,5 +52,5 @@ def configure_logging(*, json_format: bool = False, verbose: bool = False) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("uvicorn.access", "httpx", "apscheduler"):
+    for noisy in ("uvicorn.access", "httpx", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

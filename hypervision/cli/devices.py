@@ -9,16 +9,16 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from hypervision import devices
+from hypervision import devices, migrations
 from hypervision.cli.base import main
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine, session_scope
+from hypervision.db import make_engine, session_scope
 from hypervision.runtime import utc_now
 
 
 def _engine() -> Engine:
     engine = make_engine(Settings().sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     return engine
 
 

@@ -9,10 +9,10 @@ import click
 import orjson
 from sqlmodel import Session
 
-from hypervision import logbook, logbook_report
+from hypervision import logbook, logbook_report, migrations
 from hypervision.cli.base import main
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine
+from hypervision.db import make_engine
 from hypervision.runtime import utc_now
 
 
@@ -25,7 +25,7 @@ def logbook_group() -> None:
 def logbook_verify() -> None:
     """Walk the hash chain; exit 1 naming the first broken entry."""
     engine = make_engine(Settings().sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         with Session(engine) as session:
             verdict = logbook.verify(session)
@@ -56,7 +56,7 @@ def logbook_export(start: str | None, end: str | None, fmt: str, output: Path | 
     settings = Settings()
     begin, finish = _moment(start), _moment(end)
     engine = make_engine(settings.sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         with Session(engine) as session:
             rows = [logbook.entry_public(e) for e in logbook.entries(session, start=begin, end=finish)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hypervision import privacy
+from hypervision import migrations, privacy
 from hypervision.cli.base import main
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine
+from hypervision.db import make_engine
 from hypervision.runtime import utc_now
 
 
@@ -21,7 +21,7 @@ def purge(days: int | None) -> None:
     settings = Settings()
     retention = settings.retention_days if days is None else days
     engine = make_engine(settings.sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         report = privacy.purge_expired(engine, now=utc_now(), retention_days=retention)
     finally:

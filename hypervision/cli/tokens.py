@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hypervision import auth
+from hypervision import auth, migrations
 from hypervision.cli.base import main
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine, session_scope
+from hypervision.db import make_engine, session_scope
 from hypervision.models.user import TokenKind
 from hypervision.runtime import _local_secret, utc_now
 
@@ -20,7 +20,7 @@ def _secret(settings: Settings) -> str:
 def _issue(kind: TokenKind, name: str, source: str | None) -> None:
     settings = Settings()
     engine = make_engine(settings.sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         with session_scope(engine) as session:
             token = auth.issue_token(
@@ -62,7 +62,7 @@ def token_ingest(name: str, source: str | None) -> None:
 def token_list() -> None:
     """Screens and ingest keys, with their state."""
     engine = make_engine(Settings().sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         with session_scope(engine) as session:
             rows = [

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from hypervision import auth
+from hypervision import auth, migrations
 from hypervision.cli.base import main
 from hypervision.config import Settings
-from hypervision.db import create_schema, make_engine, session_scope
+from hypervision.db import make_engine, session_scope
 from hypervision.models.user import Role
 from hypervision.runtime import utc_now
 
@@ -36,7 +36,7 @@ def user_add(name: str, role: str, teams: tuple[str, ...], password_stdin: bool)
     """Create a user NAME with a role."""
     password = _read_password(password_stdin)
     engine = make_engine(Settings().sqlalchemy_url)
-    create_schema(engine)
+    migrations.upgrade(engine)
     try:
         with session_scope(engine) as session:
             auth.create_user(session, name, password, Role(role), teams=list(teams), now=utc_now())
