@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
@@ -108,5 +108,37 @@ def test_migrated_schema_allows_one_open_alert_per_fingerprint_and_reopening(db_
             session.add(alert(AlertState.FIRING))
         with pytest.raises(IntegrityError), session_scope(engine) as session:
             session.add(alert(AlertState.ACKNOWLEDGED))  # but never two open at once
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("start", ["empty", "created_by_create_schema"])
+def test_processes_starting_together_migrate_once(db_url: str, tmp_path, start: str):
+    if start != "empty":
+        engine = make_engine(db_url)
+        create_schema(engine)
+        engine.dispose()
+    env = {**os.environ, "HV_DATABASE_URL": db_url, "HV_DATA_DIR": str(tmp_path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hypervision", "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    # One process creates the schema, the others wait for its lock and find it done (a database
+    # made by create_schema is adopted as it is: stamped, nothing to create).
+    assert sum("upgraded" in out for out in outputs) == (1 if start == "empty" else 0), outputs
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert rows == [(migrations.head_revision(),)]
+        assert _diff(engine) == []
     finally:
         engine.dispose()
