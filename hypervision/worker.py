@@ -188,6 +188,7 @@ class Worker:
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_rebalance > self.settings.lease_ttl_ms / 3000:
             await self._rebalance()
+            await self._reclaim_idle()
         handled = 0
         for shard, state in list(self.shards.items()):
             if not state.caught_up:
@@ -219,6 +220,32 @@ class Worker:
             await asyncio.sleep(self.settings.worker_block_ms / 1000)
         await self._maybe_tick()
         return handled
+
+    async def _reclaim_idle(self) -> None:
+        """Take over entries left pending too long under another consumer's name on our shards.
+
+        A worker that stalled past its lease may still read a batch before it notices; its commit
+        is refused, and without this those entries would stay pending under its name for good.
+        """
+        for shard, state in list(self.shards.items()):
+            stream = bus.readings_stream(shard)
+            cursor, claimed = "0-0", 0
+            while True:
+                result: Any = await self.redis.xautoclaim(
+                    stream,
+                    bus.WORKER_GROUP,
+                    self.name,
+                    min_idle_time=self.settings.claim_idle_ms,
+                    start_id=cursor,
+                    count=1000,
+                )
+                cursor = result[0].decode() if isinstance(result[0], bytes) else result[0]
+                claimed += len(result[1])
+                if cursor == "0-0":
+                    break
+            if claimed:
+                state.caught_up = False  # the next step handles them from our own pending list
+                log.warning("worker %s reclaimed %d idle entries on shard %d", self.name, claimed, shard)
 
     async def _read_and_handle(self, shard: int, start: str, block: int | None) -> int:
         """Re-handle this consumer's own pending entries (after a takeover or a failure)."""

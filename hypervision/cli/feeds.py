@@ -18,6 +18,7 @@ from adapters.simulator.lorawan_publisher import LorawanPublisher, PublisherConf
 from adapters.simulator.server import FeedServer
 from adapters.simulator.world import SCENARIOS, TZ, is_night
 from adapters.source import SourceConfig
+from hypervision import metrics
 from hypervision.cli.base import main
 from hypervision.config import Settings
 from hypervision.poller import start_poller
@@ -60,6 +61,8 @@ async def _poll(settings: Settings, configured: list[SourceConfig]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         runtime = await open_runtime(settings, stack)
+        if (server := metrics.start_metrics_server(settings.metrics_port, settings.metrics_host)) is not None:
+            stack.callback(server.shutdown)
         poller = await start_poller(runtime, configured)
         try:
             await stop.wait()

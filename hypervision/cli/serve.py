@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 import click
 import uvicorn
 
+from hypervision import metrics
 from hypervision.api.app import create_app
 from hypervision.cli.base import main
 from hypervision.config import Settings
@@ -33,6 +34,7 @@ def serve(host: str | None, port: int | None, with_worker: bool) -> None:
         log_level="info",
         proxy_headers=True,
         ws_per_message_deflate=True,
+        log_config=None,  # our logging set-up (text or JSON) applies to uvicorn's lines too
     )
 
 
@@ -50,6 +52,8 @@ async def _run_worker(settings: Settings, name: str | None) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         runtime = await open_runtime(settings, stack)
+        if (server := metrics.start_metrics_server(settings.metrics_port, settings.metrics_host)) is not None:
+            stack.callback(server.shutdown)
         await Worker(
             redis=runtime.redis,
             db=runtime.db,

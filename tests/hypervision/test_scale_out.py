@@ -165,15 +165,9 @@ async def test_a_killed_worker_loses_nothing_and_duplicates_nothing(
     except AssertionError:
         dead = await redis.xrange(bus.DEADLETTER_STREAM)
         orphans = await _stranded(redis)
-        if orphans:
-            # Known gap (reported to the lead): a worker whose lease expired while it stalled can
-            # still read a batch before noticing; its commit is refused, and the entries stay pending
-            # under its name because the new owner reclaimed only when it took the shard and nobody
-            # reclaims idle entries later (HV_CLAIM_IDLE_MS is not used yet).
-            pytest.xfail(f"{orphans} entries stranded in the pending list of a consumer without a lease")
         pytest.fail(
             f"not settled: picture={await redis.hlen(bus.PICTURE_KEY)} backlog={await _backlog(redis)} "
-            f"dead-lettered={dead[:3]}\n{workers.tail()}"
+            f"stranded={orphans} dead-lettered={dead[:3]}\n{workers.tail()}"
         )
     recovered_s = time.monotonic() - killed_at
     total_s = time.monotonic() - started
@@ -283,11 +277,6 @@ async def test_a_batch_replayed_after_its_sql_commit_still_reaches_the_screens(r
     assert await redis.hlen(bus.OPEN_ALERTS_KEY) == 1, "the replayed alert is missing from the screens"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, reported to the lead: entries a worker read after its lease lapsed stay pending "
-    "under its name; the new owner reclaims only when it takes the shard (HV_CLAIM_IDLE_MS is unused)",
-)
 async def test_entries_read_by_a_worker_that_lost_its_lease_are_reclaimed(runtime, redis):
     stalled = _worker(runtime, "stalled")
     await stalled.start()
