@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+from adapters import sivic
 from adapters.simulator.feeds import demo_sources, render_feeds
 from adapters.source import SourceConfig
 from hypervision import bus
@@ -370,6 +372,10 @@ async def test_a_big_payload_is_parsed_off_the_event_loop() -> None:
         id="hosp:sivic", kind="sivic", url="http://sivic.test/", max_bytes=50_000_000, timeout_s=30
     )
     coordinator, sinks, _ = make(lambda r: httpx.Response(200, content=body), source)
+    # What the loop would freeze for if the parse ran on it, on this machine and at this load.
+    started = time.perf_counter()
+    sivic.parse(body, received_at=datetime.now(UTC), source=source)
+    on_loop_s = time.perf_counter() - started
     gaps: list[float] = []
 
     async def ticker() -> None:
@@ -388,7 +394,7 @@ async def test_a_big_payload_is_parsed_off_the_event_loop() -> None:
     assert health.last_readings == 101 * 4
     hosp = {r.source: r.value for r in sinks.published[0] if r.metric == "hospitalized"}
     assert hosp["hosp:sivic/21"] == 21 + 999  # the last day's figure
-    assert max(gaps) < 0.25
+    assert max(gaps) < on_loop_s / 2, (max(gaps), on_loop_s)
 
 
 async def test_api_reads_the_health_mirror_when_the_poller_runs_elsewhere(redis, settings) -> None:

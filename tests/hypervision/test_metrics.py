@@ -54,7 +54,10 @@ async def test_metrics_after_readings_have_every_family_with_plausible_values(li
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/plain")
         fams = _families(resp.text)
-        done = _value(fams, "hypervision_readings_processed") - processed_before >= 3
+        done = _value(fams, "hypervision_readings_processed") - processed_before >= 3 and all(
+            _value(fams, "hypervision_consumer_pending", stream=bus.readings_stream(s)) == 0
+            for s in range(live.runtime.settings.reading_shards)
+        )
         firing = _value(fams, "hypervision_alerts", state="firing")
         return fams if done and firing >= 3 else None
 
