@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from alerts.loader import RuleSet
+from hypervision import alert_store
 from hypervision.alert_store import AppliedMove
 from hypervision.events import Publication
 
@@ -28,3 +29,15 @@ def default_move_hooks(rules: Callable[[], RuleSet] | None = None) -> list[MoveH
 
     tasks = task_store.make_tasks_hook(lambda: rules().inhibit) if rules else task_store.tasks_from_moves
     return [cap_store.cap_from_moves, logbook.entries_from_moves, tasks]
+
+
+def publish_moves(
+    session: Session, moves: Sequence[AppliedMove], hooks: Sequence[MoveHook], now: datetime
+) -> Publication:
+    """The moves' own events, then what each hook adds. A replayed move's hooks already ran (their
+    rows are stored), so only its alert is published again."""
+    publication = alert_store.publication_for(moves)
+    fresh = [m for m in moves if not m.replayed]
+    for hook in hooks:
+        publication.extend(hook(session, fresh, now))
+    return publication

@@ -20,7 +20,7 @@ from hypervision import alert_store, bus, events, privacy, task_store
 from hypervision.config import Settings
 from hypervision.db import session_scope
 from hypervision.events import Publication
-from hypervision.hooks import MoveHook
+from hypervision.hooks import MoveHook, publish_moves
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,7 @@ class Housekeeper:
             cause = f"escalation:{int(now.timestamp())}"
             changes = due_escalations(alert_store.open_alerts(session), self.rules(), now)
             moves = alert_store.apply_engine_changes(session, [(cause, c) for c in changes])
-            publication = alert_store.publication_for(moves)
-            for hook in self.move_hooks:
-                publication.extend(hook(session, moves, now))
+            publication = publish_moves(session, moves, self.move_hooks, now)
             publication.extend(task_store.escalate_overdue(session, now))
         for move in moves:
             log.warning(

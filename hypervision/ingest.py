@@ -78,16 +78,21 @@ class Ingestor:
         for source, reason, raw in items:
             pipe.xadd(
                 bus.DEADLETTER_STREAM,
-                {
-                    "source": source[:200],
-                    "reason": reason[:1000],
-                    "raw": _capped(raw, self.raw_max),
-                    "at": at.isoformat(),
-                },
+                deadletter_fields(source, reason, raw, at=at, raw_max=self.raw_max),  # type: ignore[arg-type]
                 maxlen=self.deadletter_maxlen,
                 approximate=True,
             )
         await pipe.execute()
+
+
+def deadletter_fields(source: str, reason: str, raw: Any, *, at: datetime, raw_max: int) -> dict[str, Any]:
+    """One dead-letter entry: who sent it, why it was refused, what it was (size-capped), when."""
+    return {
+        "source": source[:200],
+        "reason": reason[:1000],
+        "raw": _capped(raw, raw_max),
+        "at": at.isoformat(),
+    }
 
 
 def _capped(raw: Any, limit: int) -> bytes:

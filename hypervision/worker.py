@@ -32,8 +32,9 @@ from hypervision.db import session_scope
 from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
 from hypervision.history import history_ops
-from hypervision.hooks import MoveHook, default_move_hooks
+from hypervision.hooks import MoveHook, default_move_hooks, publish_moves
 from hypervision.housekeeping import Housekeeper
+from hypervision.ingest import deadletter_fields
 from hypervision.logs import correlation_id
 from hypervision.picture import picture_entry
 from hypervision.shard_lease import LeaseManager
@@ -126,18 +127,8 @@ class Worker:
         engine = Engine(self.rule_set)
         state: dict[bytes, bytes] = await self.redis.hgetall(bus.engine_state_key(shard))  # type: ignore[assignment]
         engine.load_state({k.decode(): v for k, v in state.items()})
-        stream = bus.readings_stream(shard)
-        cursor = "0-0"
-        claimed = 0
-        while True:
-            # The lease proves the previous owner is gone, so its pending entries are ours at once.
-            result = await self.redis.xautoclaim(
-                stream, bus.WORKER_GROUP, self.name, min_idle_time=0, start_id=cursor, count=1000
-            )
-            cursor = result[0].decode() if isinstance(result[0], bytes) else result[0]
-            claimed += len(result[1])
-            if cursor == "0-0":
-                break
+        # The lease proves the previous owner is gone, so its pending entries are ours at once.
+        claimed = await self._claim(shard, min_idle_ms=0)
         self.shards[shard] = ShardState(engine)
         log.info("worker %s took shard %d (%d pending entries reclaimed)", self.name, shard, claimed)
 
@@ -221,6 +212,23 @@ class Worker:
         await self._maybe_tick()
         return handled
 
+    async def _claim(self, shard: int, *, min_idle_ms: int) -> int:
+        """Move to this consumer every entry of the shard pending longer than ``min_idle_ms``."""
+        cursor, claimed = "0-0", 0
+        while True:
+            result: Any = await self.redis.xautoclaim(
+                bus.readings_stream(shard),
+                bus.WORKER_GROUP,
+                self.name,
+                min_idle_time=min_idle_ms,
+                start_id=cursor,
+                count=1000,
+            )
+            cursor = result[0].decode() if isinstance(result[0], bytes) else result[0]
+            claimed += len(result[1])
+            if cursor == "0-0":
+                return claimed
+
     async def _reclaim_idle(self) -> None:
         """Take over entries left pending too long under another consumer's name on our shards.
 
@@ -228,21 +236,7 @@ class Worker:
         is refused, and without this those entries would stay pending under its name for good.
         """
         for shard, state in list(self.shards.items()):
-            stream = bus.readings_stream(shard)
-            cursor, claimed = "0-0", 0
-            while True:
-                result: Any = await self.redis.xautoclaim(
-                    stream,
-                    bus.WORKER_GROUP,
-                    self.name,
-                    min_idle_time=self.settings.claim_idle_ms,
-                    start_id=cursor,
-                    count=1000,
-                )
-                cursor = result[0].decode() if isinstance(result[0], bytes) else result[0]
-                claimed += len(result[1])
-                if cursor == "0-0":
-                    break
+            claimed = await self._claim(shard, min_idle_ms=self.settings.claim_idle_ms)
             if claimed:
                 state.caught_up = False  # the next step handles them from our own pending list
                 log.warning("worker %s reclaimed %d idle entries on shard %d", self.name, claimed, shard)
@@ -314,11 +308,7 @@ class Worker:
     ) -> tuple[list[AppliedMove], Publication]:
         with session_scope(self.db) as session:
             moves = alert_store.apply_engine_changes(session, changes)
-            publication = alert_store.publication_for(moves)
-            # A replayed move's hooks already ran (their rows are stored): only its alert is republished.
-            fresh = [m for m in moves if not m.replayed]
-            for hook in self.move_hooks:
-                publication.extend(hook(session, fresh, now))
+            publication = publish_moves(session, moves, self.move_hooks, now)
         return moves, publication
 
     def _picture_publication(self, readings: list[tuple[str, Reading]], now: datetime) -> Publication:
@@ -380,12 +370,13 @@ class Worker:
             for entry_id, reason, raw in poison:
                 pipe.xadd(
                     bus.DEADLETTER_STREAM,
-                    {
-                        "source": f"stream:{shard}:{entry_id}",
-                        "reason": reason,
-                        "raw": raw[: self.settings.deadletter_raw_max],
-                        "at": now.isoformat(),
-                    },
+                    deadletter_fields(
+                        f"stream:{shard}:{entry_id}",
+                        reason,
+                        raw,
+                        at=now,
+                        raw_max=self.settings.deadletter_raw_max,
+                    ),  # type: ignore[arg-type]
                     maxlen=self.settings.deadletter_maxlen,
                     approximate=True,
                 )

@@ -16,7 +16,7 @@ from alerts.schema import Matcher
 from hypervision import alert_store, silence_store
 from hypervision.api.deps import Manager, RuntimeDep
 from hypervision.events import Event, Publication
-from hypervision.hooks import default_move_hooks
+from hypervision.hooks import default_move_hooks, publish_moves
 from hypervision.models.alert import Alert, AlertPublic
 from hypervision.models.silence import SilencePublic
 from hypervision.unit_of_work import commit_and_publish
@@ -43,10 +43,8 @@ async def _manual(runtime: RuntimeDep, alert_id: int, event: AlertEvent, actor: 
 
     def work(session: Session) -> tuple[dict[str, Any], Publication]:
         move = alert_store.apply_manual(session, alert_id, event, actor=actor, comment=comment, now=now)
-        publication = alert_store.publication_for([move])
         # The same hooks as the worker's: logbook entry, and a CAP Cancel when a public alert is resolved.
-        for hook in default_move_hooks(runtime.load_rule_set):
-            publication.extend(hook(session, [move], now))
+        publication = publish_moves(session, [move], default_move_hooks(runtime.load_rule_set), now)
         return move.alert, publication
 
     try:
