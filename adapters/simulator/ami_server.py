@@ -152,6 +152,9 @@ def queue_status(queues: Iterable[QueueState], action_id: str, now: float) -> by
     return b"".join(out)
 
 
+CLOSE_TIMEOUT_S = 5.0
+
+
 class AmiServer:
     """Serves Login, Ping, Logoff, QueueSummary and QueueStatus; anything else is an error, as in Asterisk."""
 
@@ -176,7 +179,9 @@ class AmiServer:
         for writer in list(self._writers):
             writer.close()
         if self._server is not None:
-            await self._server.wait_closed()
+            # Bounded: a connection whose peer never reads could keep the server "closing" forever.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S)
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -197,8 +202,8 @@ class AmiServer:
         finally:
             self._writers.discard(writer)
             writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_S)
 
     def _answer(self, message: Message, authenticated: bool) -> tuple[bytes, bool, bool]:
         name = message.get("Action", "").lower()
