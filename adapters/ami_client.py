@@ -92,9 +92,8 @@ class AmiClient:
     async def connect(self) -> None:
         cfg = self.config
         self._framer, self._inbox = AmiFramer(), []
-        self._reader, self._writer = await asyncio.wait_for(
-            asyncio.open_connection(cfg.host, cfg.port), cfg.timeout_s
-        )
+        async with asyncio.timeout(cfg.timeout_s):  # not wait_for: on 3.11 it can swallow a cancel
+            self._reader, self._writer = await asyncio.open_connection(cfg.host, cfg.port)
         # Events: off — we poll; unsolicited call events would only carry caller data we drop anyway.
         login_id = self._next_id()
         await self._send(

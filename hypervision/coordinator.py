@@ -169,9 +169,8 @@ class Coordinator:
         error: AdapterError = AdapterError("not fetched")
         for attempt in range(source.retries + 1):
             try:
-                return await asyncio.wait_for(
-                    state.adapter.fetch(self._client, source), timeout=source.timeout_s
-                )
+                async with asyncio.timeout(source.timeout_s):
+                    return await state.adapter.fetch(self._client, source)
             except FetchError as err:
                 error = err
                 if not err.retryable:

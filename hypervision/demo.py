@@ -22,6 +22,7 @@ from hypervision.models.user import Role, TokenKind, User
 from hypervision.poller import start_poller
 from hypervision.push_demo import PushDemo, start_push_demo
 from hypervision.runtime import Runtime, open_runtime
+from hypervision.stopping import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,7 @@ async def run_demo(settings: Settings, *, host: str, port: int, scenario: str) -
         try:
             await server.serve()
         finally:
-            push_starter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await push_starter
+            await stop_tasks([push_starter])
             if push is not None:
                 await push.stop()
             await poller.stop()

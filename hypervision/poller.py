@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from hypervision.coordinator import Coordinator, bus_sinks
 from hypervision.events import Event, MirrorSet, Publication
 from hypervision.push_feeds import PushFeed, push_feeds
 from hypervision.runtime import Runtime
+from hypervision.stopping import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +33,7 @@ class Poller:
     async def stop(self) -> None:
         if self.coordinator is not None:
             self.coordinator.stop()
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self.tasks)
         await self.client.aclose()
 
 

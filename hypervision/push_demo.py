@@ -20,6 +20,7 @@ from hypervision.db import session_scope
 from hypervision.models.user import TokenKind
 from hypervision.mqtt_ingest import MqttConfig, MqttIngest
 from hypervision.runtime import Runtime
+from hypervision.stopping import stop_tasks
 
 # Not `call_line:queue`: the simulated world already publishes that source straight onto the bus.
 PBX_SOURCE = "call_line:pbx"
@@ -32,11 +33,7 @@ class PushDemo:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        # Bounded, so a feed stuck in its clean-up cannot hold the demo's shutdown.
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=10)
+        await stop_tasks(self.tasks)
         await self.simulation.close()
 
 

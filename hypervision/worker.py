@@ -38,6 +38,7 @@ from hypervision.ingest import deadletter_fields
 from hypervision.logs import correlation_id
 from hypervision.picture import picture_entry
 from hypervision.shard_lease import LeaseManager
+from hypervision.stopping import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,7 @@ class Worker:
                     await asyncio.sleep(1.0)
                     await self._safe_rebalance()
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            await stop_tasks([keeper])
             with contextlib.suppress(RedisError):
                 await self.leases.release_all()
 

@@ -23,6 +23,7 @@ from hypervision import metrics
 from hypervision.auth import Principal
 from hypervision.coalesce import Frame, control
 from hypervision.hub import Hub
+from hypervision.stopping import stop_tasks
 from hypervision.ws_protocol import (
     CLOSE_AUTH_REQUIRED,
     CLOSE_TIMEOUT,
@@ -99,11 +100,7 @@ class ClientSession:
         finally:
             self.hub.remove(self.sub)
             metrics.WS_CLIENTS.dec()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await stop_tasks(tasks)
 
     # -- from the client ----------------------------------------------------------------------------
     async def _read(self) -> None:

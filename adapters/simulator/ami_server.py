@@ -181,7 +181,8 @@ class AmiServer:
         if self._server is not None:
             # Bounded: a connection whose peer never reads could keep the server "closing" forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S)
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await self._server.wait_closed()
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -203,7 +204,8 @@ class AmiServer:
             self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT_S)
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await writer.wait_closed()
 
     def _answer(self, message: Message, authenticated: bool) -> tuple[bytes, bool, bool]:
         name = message.get("Action", "").lower()

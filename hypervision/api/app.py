@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -42,6 +41,7 @@ from hypervision.api.request_id import RequestIdMiddleware
 from hypervision.config import Settings
 from hypervision.hub import Hub
 from hypervision.runtime import Runtime, open_runtime
+from hypervision.stopping import stop_tasks
 from hypervision.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,7 @@ def create_app(
                 yield
             finally:
                 stop.set()
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                await stop_tasks(tasks)
 
     app = FastAPI(
         title="Hypervision",

@@ -29,14 +29,16 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """
     checks: dict[str, Any] = {}
     try:
-        await asyncio.wait_for(runtime.redis.ping(), timeout=2)
+        async with asyncio.timeout(2):
+            await runtime.redis.ping()
         checks["redis"] = "ok"
     except Exception as err:
         checks["redis"] = f"error: {err.__class__.__name__}: {err}"
     if checks["redis"] == "ok":
         checks["backlog"] = await _check_backlog(runtime)
     try:
-        await asyncio.wait_for(asyncio.to_thread(_ping_db, runtime), timeout=5)
+        async with asyncio.timeout(5):
+            await asyncio.to_thread(_ping_db, runtime)
         checks["database"] = "ok"
     except Exception as err:
         checks["database"] = f"error: {err.__class__.__name__}: {err}"
@@ -50,9 +52,8 @@ async def _check_backlog(runtime: Any) -> str:
     """Readings waiting for a worker (undelivered plus unacknowledged) against the threshold."""
     limit = runtime.settings.ready_max_lag
     try:
-        shards = await asyncio.wait_for(
-            metrics.backlog(runtime.redis, runtime.settings.reading_shards), timeout=2
-        )
+        async with asyncio.timeout(2):
+            shards = await metrics.backlog(runtime.redis, runtime.settings.reading_shards)
     except Exception as err:
         return f"error: {err.__class__.__name__}: {err}"
     waiting = sum(s["lag"] + s["pending"] for s in shards.values())

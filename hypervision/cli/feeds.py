@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import signal
 from contextlib import AsyncExitStack
@@ -23,6 +22,7 @@ from hypervision.cli.base import main
 from hypervision.config import Settings
 from hypervision.poller import start_poller
 from hypervision.runtime import open_runtime, utc_now
+from hypervision.stopping import stop_tasks
 
 
 @main.group()
@@ -154,8 +154,4 @@ async def _simulate(
     try:
         await server.serve()
     finally:
-        for task in extras:
-            task.cancel()
-        for task in extras:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(extras)
