@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -133,15 +134,30 @@ def issue_token(
     return token
 
 
-def authenticate(session: Session, token: str, *, secret: str, now: datetime) -> Principal | None:
-    """The principal behind a bearer token, or None when unknown, expired or revoked."""
+class TokenRefusal(StrEnum):
+    """Why a bearer token does not authenticate, in words its holder can act on.
+
+    Saying "expired" rather than "unknown" tells nothing to someone who never held the token, and
+    tells a wall screen's operator to issue a new one rather than to look for a typo.
+    """
+
+    UNKNOWN = "unknown token"
+    EXPIRED = "token expired"
+    REVOKED = "token revoked"
+    ACCOUNT_DISABLED = "account disabled"
+
+
+def authenticate(session: Session, token: str, *, secret: str, now: datetime) -> Principal | TokenRefusal:
+    """The principal behind a bearer token, or why there is none."""
     if not token or len(token) > 256:
-        return None
+        return TokenRefusal.UNKNOWN
     row = session.exec(select(AuthToken).where(AuthToken.token_hash == token_digest(token, secret))).first()
-    if row is None or row.revoked_at is not None:
-        return None
+    if row is None:
+        return TokenRefusal.UNKNOWN
+    if row.revoked_at is not None:
+        return TokenRefusal.REVOKED
     if row.expires_at is not None and _aware(row.expires_at) <= now:
-        return None
+        return TokenRefusal.EXPIRED
     if row.kind == TokenKind.SCREEN:
         return Principal(role=Role.SCREEN, name=row.name, token_kind=row.kind, token_id=row.id or 0)
     if row.kind == TokenKind.INGEST and row.user_id is None:
@@ -150,7 +166,7 @@ def authenticate(session: Session, token: str, *, secret: str, now: datetime) ->
         )
     user = session.get(User, row.user_id)
     if user is None or not user.active:
-        return None
+        return TokenRefusal.ACCOUNT_DISABLED
     return Principal(
         role=user.role,
         name=user.username,

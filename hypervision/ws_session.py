@@ -20,7 +20,7 @@ from prometheus_client import Counter, Histogram
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hypervision import metrics
-from hypervision.auth import Principal
+from hypervision.auth import Principal, TokenRefusal
 from hypervision.coalesce import Frame, control
 from hypervision.hub import Hub
 from hypervision.stopping import stop_tasks
@@ -49,7 +49,7 @@ _SENT = {
 }
 RESYNC_WINDOW_S = 60.0
 
-Authenticate = Callable[[], Awaitable[Principal | None]]
+Authenticate = Callable[[], Awaitable[Principal | TokenRefusal]]
 TopicCheck = Callable[[Principal, str], bool]
 
 
@@ -195,8 +195,9 @@ class ClientSession:
         """Close the connection once its token is revoked or expires (checked every recheck_s)."""
         while True:
             await asyncio.sleep(self.recheck_s)
-            if await self.reauthenticate() is None:
-                await self.close(CLOSE_AUTH_REQUIRED, "token expired or revoked")
+            check = await self.reauthenticate()
+            if isinstance(check, TokenRefusal):
+                await self.close(CLOSE_AUTH_REQUIRED, str(check))
                 return
 
     async def close(self, code: int, reason: str) -> None:

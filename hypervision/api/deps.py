@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from hypervision.auth import Principal, authenticate
+from hypervision.auth import Principal, TokenRefusal, authenticate
 from hypervision.models.user import Role
 from hypervision.runtime import Runtime
 
@@ -45,11 +45,11 @@ def get_principal(
         )
     with Session(runtime.db) as session:
         principal = authenticate(session, credentials.credentials, secret=runtime.secret, now=runtime.clock())
-    if principal is None:
+    if isinstance(principal, TokenRefusal):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "the token is unknown, expired or revoked",
-            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            f"{principal}: log in again or ask an administrator for a new token",
+            {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{principal}"'},
         )
     request.state.principal = principal
     return principal

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlmodel import Session
 
-from hypervision.auth import Principal, authenticate
+from hypervision.auth import Principal, TokenRefusal, authenticate
 from hypervision.hub import Hub
 from hypervision.models.user import Role
 from hypervision.runtime import Runtime
@@ -31,8 +31,8 @@ def allowed_topic(principal: Principal, topic: str) -> bool:
     return True
 
 
-async def _authenticate(runtime: Runtime, token: str) -> Principal | None:
-    def check() -> Principal | None:
+async def _authenticate(runtime: Runtime, token: str) -> Principal | TokenRefusal:
+    def check() -> Principal | TokenRefusal:
         with Session(runtime.db) as session:
             return authenticate(session, token, secret=runtime.secret, now=runtime.clock())
 
@@ -76,8 +76,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_AUTH_REQUIRED, 'authentication required: ?token= or {"type": "auth"}')
         return
     principal = await _authenticate(runtime, token)
-    if principal is None:
-        await websocket.close(CLOSE_AUTH_REQUIRED, "invalid token: unknown, expired or revoked")
+    if isinstance(principal, TokenRefusal):
+        await websocket.close(CLOSE_AUTH_REQUIRED, f"invalid token: {principal}")
         return
     if principal.role == Role.INGEST:
         await websocket.close(CLOSE_FORBIDDEN, "an ingest key cannot open the screen feed")
@@ -85,7 +85,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
     held_token: str = token
 
-    async def reauthenticate() -> Principal | None:
+    async def reauthenticate() -> Principal | TokenRefusal:
         return await _authenticate(runtime, held_token)
 
     session = ClientSession(hub, websocket, principal, reauthenticate=reauthenticate, allowed=allowed_topic)

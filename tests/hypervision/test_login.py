@@ -73,7 +73,13 @@ async def test_logout_revokes_the_token(live: LiveServer, make_token):
     async with live.client(token) as http:
         assert (await http.get("/api/auth/me")).status_code == 200
         assert (await http.post("/api/auth/logout")).status_code == 204
-        assert (await http.get("/api/auth/me")).status_code == 401
+        after = await http.get("/api/auth/me")
+    assert after.status_code == 401
+    assert after.json()["detail"].startswith("token revoked:")
+    assert 'error_description="token revoked"' in after.headers["www-authenticate"]
+    async with live.client("never-issued") as http:
+        unknown = await http.get("/api/auth/me")
+    assert unknown.status_code == 401 and unknown.json()["detail"].startswith("unknown token:")
 
 
 async def test_admin_manages_users_and_deactivation_revokes_their_tokens(live: LiveServer, make_token):
@@ -164,7 +170,7 @@ def test_cli_user_add_and_token_commands(db_url, tmp_path):
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         principal = auth.authenticate(session, token, secret="k" * 32, now=utc_now())
-        assert principal is not None and principal.role == Role.SCREEN
+        assert isinstance(principal, auth.Principal) and principal.role == Role.SCREEN
     assert runner.invoke(main, ["token", "revoke", token_id], env=env).exit_code == 0
     with session_scope(engine) as session:
-        assert auth.authenticate(session, token, secret="k" * 32, now=utc_now()) is None
+        assert auth.authenticate(session, token, secret="k" * 32, now=utc_now()) == auth.TokenRefusal.REVOKED

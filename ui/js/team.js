@@ -27,7 +27,7 @@ async function main() {
   try {
     me = await api("/api/auth/me");
   } catch (err) {
-    return toLogin(err.status === 401 ? "session expired" : err.message);
+    return toLogin(err.message || `refused (${err.status})`);
   }
   const topics = me.role === "team" ? me.teams.map((t) => `tasks:${t}`) : ["tasks"];
   $("#team-name").textContent = me.role === "team" ? me.teams.join(", ") : "All teams";
