@@ -19,6 +19,12 @@ STALE_AFTER: Mapping[str, timedelta] = {
     "call_line": timedelta(minutes=5),
     "hospital": timedelta(hours=36),
 }
+DEFAULT_STALE_AFTER = timedelta(hours=1)
+
+
+def stale_after_seconds() -> dict[str, float]:
+    """The allowances as sent to screens (hello frame), so they judge staleness as the server does."""
+    return {domain: STALE_AFTER.get(domain, DEFAULT_STALE_AFTER).total_seconds() for domain in DOMAINS}
 
 
 def picture_entry(reading: Reading, *, received_at: datetime | None = None) -> dict[str, Any]:
@@ -33,7 +39,7 @@ def picture_entry(reading: Reading, *, received_at: datetime | None = None) -> d
 def is_stale(entry: Mapping[str, Any], now: datetime) -> bool:
     """Nothing received for longer than the domain allows (a daily index observed at midnight and
     received this morning is fresh: the arrival, not the observation time, tells a feed is alive)."""
-    allowance = STALE_AFTER.get(str(entry.get("domain")), timedelta(hours=1))
+    allowance = STALE_AFTER.get(str(entry.get("domain")), DEFAULT_STALE_AFTER)
     seen = datetime.fromisoformat(str(entry.get("received_at") or entry["observed_at"]))
     return now - seen > allowance
 

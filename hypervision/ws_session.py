@@ -23,6 +23,7 @@ from hypervision import metrics
 from hypervision.auth import Principal, TokenRefusal
 from hypervision.coalesce import Frame, control
 from hypervision.hub import Hub
+from hypervision.picture import stale_after_seconds
 from hypervision.stopping import stop_tasks
 from hypervision.ws_protocol import (
     CLOSE_AUTH_REQUIRED,
@@ -88,6 +89,7 @@ class ClientSession:
             "heartbeat_s": self.heartbeat_s,
             "timeout_s": self.timeout_s,
             "tick_ms": self.hub.settings.hub_tick_ms,
+            "stale_after_s": stale_after_seconds(),
         }
         self.sub.push(control("hello", encode(hello)))
         tasks = [

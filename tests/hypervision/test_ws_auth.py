@@ -12,8 +12,10 @@ from sqlmodel import select
 
 from hypervision import auth
 from hypervision.db import session_scope
+from hypervision.domain import DOMAINS
 from hypervision.events import Event, Publication, publish
 from hypervision.models.user import AuthToken, Role, TokenKind, User
+from hypervision.picture import STALE_AFTER
 from hypervision.runtime import Runtime
 from tests.hypervision.wskit import connect, events, hub_server, recv, subscribe
 
@@ -58,6 +60,8 @@ async def test_a_token_is_accepted_in_the_query_or_in_a_first_auth_frame(runtime
     assert hello["type"] == hello_by_frame["type"] == "hello"
     assert hello["role"] == "operator" and hello["protocol"] == 1
     assert hello["tick_ms"] == 250 and hello["heartbeat_s"] == 5
+    # the screens judge staleness with the server's allowances, not a copy of them
+    assert hello["stale_after_s"] == {d: STALE_AFTER[d].total_seconds() for d in DOMAINS}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,27 @@ NO_SCROLL = (
 )
 
 
+async def test_a_silent_helpline_turns_its_tile_stale(browser: Any, ui_server: UiServer) -> None:
+    page = await browser.new_page(viewport=WALL)
+    await page.clock.install()  # the page's own clock, so ten minutes can pass in a second
+    await ui_server.sign_in(page, "/", Role.OPERATOR)
+    waiting = reading(
+        source="call_line:queue:allo-mairie", domain="call_line", metric="callersWaiting", value=3, unit=""
+    )
+    await ui_server.ingest([waiting])
+    fresh = ".tile[data-domain=call_line]:not([data-status=unknown]):not([data-status=stale])"
+    await page.wait_for_selector(fresh)
+    assert await page.locator(".tile[data-domain=call_line] .stale-note").count() == 0
+
+    # the line reports every few seconds; ten minutes of silence is more than the server's 5 minutes
+    await page.clock.fast_forward("10:00")
+    await page.wait_for_selector(".tile[data-domain=call_line][data-status=stale] .stale-note")
+    # the air feed publishes hourly: the same ten minutes do not make it stale
+    await ui_server.ingest([reading(observed_at=(datetime.now(UTC) - timedelta(minutes=50)).isoformat())])
+    await page.wait_for_selector(".tile[data-domain=air]:not([data-status=unknown]):not([data-status=stale])")
+    await page.close()
+
+
 async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServer, artifacts: Path) -> None:
     page = await browser.new_page(viewport=WALL)
     await page.goto(ui_server.url + "/login.html")
@@ -32,22 +53,6 @@ async def test_operator_signs_in_and_tiles_fill(browser: Any, ui_server: UiServe
     await ui_server.sign_in(page, "/", Role.OPERATOR)
     for domain in DOMAINS:
         assert await page.get_attribute(f".tile[data-domain={domain}]", "data-status") == "unknown"
-
-    # a helpline reading ten minutes old (the line reports every few seconds): the tile says stale
-    old = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
-    await ui_server.ingest(
-        [
-            reading(
-                source="call_line:queue:allo-mairie",
-                domain="call_line",
-                metric="callersWaiting",
-                value=3,
-                unit="",
-                observed_at=old,
-            )
-        ]
-    )
-    await page.wait_for_selector(".tile[data-domain=call_line][data-status=stale] .stale-note")
 
     await ui_server.ingest(world_readings(datetime.now(UTC)))
 

@@ -12,6 +12,7 @@ export class Store {
     this.sources = new Map(); // source id -> health
     this.history = new Map(); // "source|metric" -> [[ms, value], ...] oldest first
     this.zoneNames = new Map(); // zone id -> name, from the zones file
+    this.staleAfterS = {}; // domain -> seconds without news before a series is stale (hello frame)
     this.role = null;
     this.name = null;
     this.listeners = new Set();
@@ -31,6 +32,7 @@ export class Store {
     if (frame.type === "hello") {
       this.role = frame.role;
       this.name = frame.name;
+      if (frame.stale_after_s) this.staleAfterS = frame.stale_after_s;
       this.#emit({kind: "hello"});
     } else if (frame.type === "snapshot") {
       this.#applySnapshot(frame.state ?? {});

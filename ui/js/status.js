@@ -3,16 +3,15 @@
 export const SEVERITIES = ["info", "warning", "critical", "emergency"];
 export const rank = (severity) => SEVERITIES.indexOf(severity);
 
-// Mirrors STALE_AFTER in hypervision/picture.py (minutes): feeds publish at different paces.
-const STALE_AFTER_MIN = {
-  lighting: 30, waste: 30, mask_drive: 30, air: 180, pollen: 26 * 60, call_line: 5, hospital: 36 * 60,
-};
+// Until the hello frame brings the server's allowances (hypervision/picture.py, STALE_AFTER).
+const DEFAULT_STALE_AFTER_S = 3600;
 
+/** As the server judges it: nothing received for longer than the domain allows, or the feed is down. */
 export function readingStale(reading, store, now = Date.now()) {
   const health = store.sources.get(reading.source);
   if (health?.stale) return true;
-  const allowance = (STALE_AFTER_MIN[reading.domain] ?? 60) * 60_000;
-  return now - Date.parse(reading.observed_at) > allowance;
+  const allowance = (store.staleAfterS[reading.domain] ?? DEFAULT_STALE_AFTER_S) * 1000;
+  return now - Date.parse(reading.received_at ?? reading.observed_at) > allowance;
 }
 
 function worst(alerts) {
