@@ -9,6 +9,7 @@ and the recovery once. Time comes from the injected clock; I/O from the injected
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from adapters.errors import AdapterError
 from adapters.http import FetchError
@@ -45,6 +47,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 RAW_CAP = 64_000  # bytes of a rejected payload kept in the dead-letter stream
 MAX_BACKOFF_S = 60.0
 PARSE_IN_THREAD_BYTES = 256_000
+UNPUBLISHED_MAX = 10_000  # readings of one source kept through a bus outage
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,18 @@ class _State:
     health: SourceHealth
     started: datetime
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Readings fetched while the bus was down, by series and observation time (a snapshot feed
+    # fetched again during the outage adds nothing); published first at the next poll.
+    unpublished: dict[tuple[str, datetime], Reading] = field(default_factory=dict)
+
+    def keep_unpublished(self, readings: Sequence[Reading]) -> int:
+        """Keep readings for the next poll, the newest UNPUBLISHED_MAX; returns how many were dropped."""
+        for reading in readings:
+            self.unpublished[(reading.key, reading.observed_at)] = reading
+        dropped = max(0, len(self.unpublished) - UNPUBLISHED_MAX)
+        for key in list(self.unpublished)[:dropped]:
+            del self.unpublished[key]
+        return dropped
 
 
 class Coordinator:
@@ -192,6 +207,17 @@ class Coordinator:
         async with state.lock:  # a slow poll is never overlapped by the next one
             try:
                 await self._poll(state)
+            except RedisError as err:
+                # The bus, not the source, failed: nothing is lost, the next poll publishes what this
+                # one fetched. Health can be reported to no one meanwhile; it is kept in memory.
+                reason = f"bus unavailable ({type(err).__name__}: {err})"
+                state.health = replace(state.health, last_error=reason, last_error_at=self._clock())
+                log.warning(
+                    "source %s: %s; %d readings kept for the next poll",
+                    source_id,
+                    reason,
+                    len(state.unpublished),
+                )
             except Exception as err:  # top-level of a job: a bug must not stop the other sources
                 log.exception("source %s: unexpected error while polling", source_id)
                 await self._failed(state, f"internal error: {type(err).__name__}: {err}", b"", "internal")
@@ -202,6 +228,15 @@ class Coordinator:
         state.health = replace(
             state.health, last_poll=self._clock(), polls_total=state.health.polls_total + 1
         )
+        if state.unpublished:  # first what the bus could not take at the last poll
+            with contextlib.suppress(RedisError):  # still down: kept, and this poll's fetch still runs
+                await self._publish(list(state.unpublished.values()))
+                log.info(
+                    "source %s: %d readings kept during a bus outage published",
+                    source.id,
+                    len(state.unpublished),
+                )
+                state.unpublished.clear()
         started = time.perf_counter()
         try:
             raw = await self._fetch(state)
@@ -225,7 +260,14 @@ class Coordinator:
         for reject in rejects:
             await self._dead_letter(source.id, reject.for_source(source.id).describe(), raw[: self._raw_cap])
         if readings:
-            await self._publish(readings)
+            try:
+                await self._publish(readings)
+            except RedisError:
+                if dropped := state.keep_unpublished(readings):
+                    log.warning(
+                        "source %s: %d readings dropped, over %d kept", source.id, dropped, UNPUBLISHED_MAX
+                    )
+                raise
             for reading in readings:
                 metrics.READINGS_INGESTED.labels(source_kind="pull", domain=reading.domain.value).inc()
         await self._succeeded(state, readings, len(rejects), received_at)
