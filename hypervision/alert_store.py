@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +94,10 @@ def _replayed(session: Session, done: AlertHistory, change: AlertChange) -> Appl
         return None
     before = AlertState(done.from_state) if done.from_state else None
     after = AlertState(done.to_state)
+    # The move as it was stored: its time is the first run's (the replay evaluates at a later time),
+    # so what the hooks stored for it can be found again.
+    stored_at = done.at if done.at.tzinfo else done.at.replace(tzinfo=UTC)
+    change = replace(change, at=stored_at)
     return AppliedMove(alert_public(alert), change.event, before, after, done.actor, None, change, True)
 
 

@@ -183,6 +183,25 @@ def entries_from_moves(session: Session, moves: Sequence[AppliedMove], now: date
     return publication
 
 
+def stored_for_replayed(session: Session, moves: Sequence[AppliedMove]) -> Publication:
+    """Replay hook: the entries ``entries_from_moves`` stored for these moves in a run whose Redis
+    commit died, published again (the chain already holds them: never appended twice)."""
+    publication = Publication()
+    for move in moves:
+        if _MOVE_WORDS.get(move.event) is None or move.change is None:
+            continue
+        for entry in entries_about(session, f"alert:{move.alert['id']}"):
+            if entry.data.get("event") == move.event.value and as_utc(entry.at) == as_utc(move.change.at):
+                publication.extend(publication_for(entry))
+    return publication
+
+
+def entries_about(session: Session, ref: str) -> list[LogbookEntry]:
+    """The entries about one thing (``alert:12``, ``task:7``), oldest first."""
+    query = select(LogbookEntry).where(LogbookEntry.ref == ref).order_by(col(LogbookEntry.seq))
+    return list(session.exec(query).all())
+
+
 def rule_change(
     session: Session, *, actor: str, before: str | None, after: str, rules: int, at: datetime
 ) -> Publication:

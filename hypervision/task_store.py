@@ -266,6 +266,24 @@ def dispatch_from_moves(
     return publication
 
 
+def stored_for_replayed(session: Session, moves: Sequence[AppliedMove]) -> Publication:
+    """Replay hook: the tasks ``dispatch_from_moves`` created for these fires in a run whose Redis
+    commit died, announced again with their logbook entries (never created twice: see ``origin``)."""
+    publication = Publication()
+    for move in moves:
+        if move.event != AlertEvent.FIRE:
+            continue
+        prefix = f"alert:{int(move.alert['id'])}:"
+        query = select(Task).where(col(Task.origin).startswith(prefix)).order_by(col(Task.id))
+        for task in session.exec(query).all():
+            change = {"event": "create", "from": None, "to": TaskState.OPEN.value, "by": task.created_by}
+            publication.extend(publication_for(task, change))
+            for entry in logbook.entries_about(session, f"task:{task.id}"):
+                if entry.data.get("event") == "create":
+                    publication.extend(logbook.publication_for(entry))
+    return publication
+
+
 def tasks_from_moves(session: Session, moves: Sequence[AppliedMove], now: datetime) -> Publication:
     """Move hook (registered in hypervision.hooks): rule task actions, checking silences."""
     return dispatch_from_moves(session, moves, now)

@@ -21,9 +21,9 @@ rules:
 """
 
 
-def rules_file(folder: Path) -> Path:
+def rules_file(folder: Path, text: str = RULES) -> Path:
     path = folder / "rules.yaml"
-    path.write_text(RULES)
+    path.write_text(text)
     return path
 
 

@@ -23,8 +23,9 @@ from hypervision import alert_store, bus
 from hypervision.db import session_scope
 from hypervision.events import MirrorDelete, decode_entry
 from hypervision.models.alert import Alert, AlertHistory
+from hypervision.models.task import Task
 from hypervision.runtime import Runtime
-from tests.faults.faultkit import alert_events, no2_readings, nothing_pending, picture_size, rules_file
+from tests.faults.faultkit import RULES, alert_events, no2_readings, nothing_pending, picture_size, rules_file
 from tests.hypervision.people_support import T0, change, fire, sql_engine
 from tests.support import eventually
 
@@ -34,6 +35,14 @@ N_READINGS = 1_500
 EVERY_NTH_ALERTS = 10
 CRASH_AFTER = 3  # the third batch that moves an alert
 HERE = Path(__file__).resolve().parent
+WITH_TASK = (
+    RULES
+    + """    actions:
+      tasks:
+        - team: air
+          title: "Check {source}"
+"""
+)
 
 
 def _env(runtime: Runtime, rules: Path, **extra: str) -> dict[str, str]:
@@ -56,7 +65,7 @@ def _env(runtime: Runtime, rules: Path, **extra: str) -> dict[str, str]:
 async def test_kill_between_sql_and_redis_keeps_every_alert_exactly_once(
     runtime: Runtime, tmp_path: Path, crash_at: str
 ):
-    rules = rules_file(tmp_path)
+    rules = rules_file(tmp_path, WITH_TASK)
     start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     readings = no2_readings("K", N_READINGS, start, every_nth=EVERY_NTH_ALERTS)
     await runtime.ingestor.accept(readings)
@@ -89,6 +98,7 @@ async def test_kill_between_sql_and_redis_keeps_every_alert_exactly_once(
     with Session(runtime.db) as session:
         alerts = session.exec(select(Alert)).all()
         fires = session.exec(select(AlertHistory).where(AlertHistory.event == "fire")).all()
+        tasks = session.exec(select(Task)).all()
     assert sorted(a.source or "" for a in alerts) == sorted(expected), "an alert lost or stored twice"
     assert Counter(h.fingerprint for h in fires) == Counter({a.fingerprint: 1 for a in alerts})
 
@@ -97,6 +107,13 @@ async def test_kill_between_sql_and_redis_keeps_every_alert_exactly_once(
     fired = await alert_events(runtime)
     events = [decode_entry(i, f)[1] for i, f in await runtime.redis.xrange(bus.EVENTS_STREAM)]
     assert set(fired) == expected and set(fired.values()) == {1}, "an alert event lost or sent twice"
+    # each fire's task: stored once, announced once to its team (again after the kill at exec)
+    task_ids = [int(t.id or 0) for t in tasks]
+    assert sorted(t.alert_id or 0 for t in tasks) == sorted(int(a.id or 0) for a in alerts)
+    announced = Counter(e.data["id"] for e in events if e.type == "task.changed" and e.topic == "tasks:air")
+    assert announced == Counter({i: 1 for i in task_ids}), "a task announcement lost or sent twice"
+    logged = Counter(e.data["ref"] for e in events if e.type == "logbook.entry")
+    assert logged == Counter({**{f"alert:{a.id}": 1 for a in alerts}, **{f"task:{i}": 1 for i in task_ids}})
     shown = Counter(r["key"] for e in events if e.type == "picture.delta" for r in e.data["readings"])
     assert len(shown) == N_READINGS and set(shown.values()) == {1}
     counted = [await runtime.redis.hvals(bus.history_key(f"{r.source}|no2")) for r in readings[:200]]

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from alerts.action import TaskAction
 from alerts.schema import Matcher
-from hypervision import bus, logbook, silence_store, task_store
+from hypervision import alert_store, bus, hooks, logbook, silence_store, task_store
 from hypervision.db import session_scope
 from hypervision.domain import Severity, TaskState
+from hypervision.models.logbook import LogbookEntry
 from hypervision.models.task import Task, TaskCreate, TaskHistory
 from hypervision.models.user import Role
 from hypervision.tasks import TRANSITIONS, IllegalTaskTransition, TaskEvent, transition
-from tests.hypervision.people_support import T0, event_of, fire, frame_where, sql_engine, subscribe
+from tests.hypervision.people_support import T0, change, event_of, fire, frame_where, sql_engine, subscribe
 from tests.support import LiveServer
 
 OP, A, P, D, C = (
@@ -80,6 +81,33 @@ def test_rule_task_is_created_once_per_alert_even_when_the_hook_runs_again(db_ur
     assert task.alert_id == move.alert["id"] and task.priority == Severity.CRITICAL
     assert task.due_at == T0 + timedelta(minutes=30)
     assert task.created_by == "rule:call_line.test" and task.zone == "dijon-centre"
+
+
+def test_a_replayed_fire_announces_its_stored_task_and_entries_again_without_storing_them_twice(db_url):
+    """The worker stored a fire, its logbook entry and its task, then died before its Redis commit:
+    the screens never heard of them. The replay of that batch publishes them again, nothing more."""
+    engine = sql_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            first = alert_store.apply_engine_changes(session, [("9-0", change(actions=(_task_action(),)))])
+            published = hooks.publish_moves(session, first, hooks.default_move_hooks(), T0)
+        with session_scope(engine) as session:
+            # the replay evaluates the same reading later: its change carries a later time
+            later = change(actions=(_task_action(),), at=T0 + timedelta(seconds=30))
+            replayed = alert_store.apply_engine_changes(session, [("9-0", later)])
+            again = hooks.publish_moves(session, replayed, hooks.default_move_hooks(), T0)
+            tasks = session.exec(select(Task)).all()
+            entries = session.exec(select(LogbookEntry)).all()
+    finally:
+        engine.dispose()
+    assert [m.replayed for m in first] == [False] and [m.replayed for m in replayed] == [True]
+    kinds = ["alert.changed", "logbook.entry", "task.changed", "logbook.entry"]
+    assert [e.type for e in published.events] == kinds
+    assert [e.type for e in again.events] == kinds
+    assert [e.topic for e in again.events] == [e.topic for e in published.events]
+    assert again.events[1:] == published.events[1:]  # the very entries and task, not new ones
+    assert again.events[2].data["change"]["event"] == "create"
+    assert len(tasks) == 1 and len(entries) == 2, "the replay stored something twice"
 
 
 def test_no_rule_task_while_the_alert_is_silenced(db_url):
