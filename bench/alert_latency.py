@@ -9,6 +9,11 @@ and after a warm-up this script, a WebSocket client subscribed to `alerts`, POST
 one at a time (10 per second) to /api/ingest/readings, each from a new station and over the probe
 rule's threshold. Latency = arrival of the probe's `alert.changed` (fire) frame minus the moment
 the POST answered 202 (the reading is on the bus); the POST's own time is shown apart.
+
+The latency is split in two with Redis's own clock (the time in each stream entry ID): "worker" is
+from the probe's entry in its readings stream to its `alert.changed` entry in the events stream
+(read, rules, SQL, commit), "hub" from that entry to the frame's arrival (the hub's read, the
+WebSocket send).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import stack as stack_mod
 import websockets
 from stack import Stack
 
+from hypervision import bus
+
 
 def _pct(values: list[float], q: int) -> float:
     if len(values) < 2:
@@ -42,6 +49,7 @@ async def level(stack: Stack, rate: float, probes: int, warmup: float) -> dict[s
     interval = 0.1
     load = stack_mod.loadgen(stack, rate=rate, duration=warmup + probes * interval + 10)
     arrived: dict[str, float] = {}
+    arrived_wall: dict[str, float] = {}
     accepted: dict[str, float] = {}
     posts: list[float] = []
     await asyncio.sleep(warmup)
@@ -53,6 +61,7 @@ async def level(stack: Stack, rate: float, probes: int, warmup: float) -> dict[s
                 frame = json.loads(message)
                 if frame.get("event") == "alert.changed" and frame["data"]["transition"]["event"] == "fire":
                     arrived.setdefault(frame["data"]["source"], time.perf_counter())
+                    arrived_wall.setdefault(frame["data"]["source"], time.time() * 1000)
 
         reader = asyncio.create_task(read())
         headers = {"authorization": f"Bearer {stack.ingest_token}"}
@@ -77,6 +86,7 @@ async def level(stack: Stack, rate: float, probes: int, warmup: float) -> dict[s
         redis.Redis.from_url(stack.redis_url), int(stack.env["HV_READING_SHARDS"])
     )[1]
     latencies = [(arrived[s] - accepted[s]) * 1000 for s in accepted if s in arrived]
+    worker, hub = _stages(stack, arrived_wall)
     return {
         "rate": rate,
         "achieved": sent_info["sent"] / sent_info["seconds"],
@@ -86,8 +96,33 @@ async def level(stack: Stack, rate: float, probes: int, warmup: float) -> dict[s
         "p99": _pct(latencies, 99),
         "max": max(latencies, default=float("nan")),
         "post_p50": _pct([p * 1000 for p in posts], 50),
+        "worker_p50": _pct(worker, 50),
+        "worker_p99": _pct(worker, 99),
+        "hub_p50": _pct(hub, 50),
+        "hub_p99": _pct(hub, 99),
         "backlog": backlog,
     }
+
+
+def _stages(stack: Stack, arrived_wall: dict[str, float]) -> tuple[list[float], list[float]]:
+    """Per probe, ms from its readings entry to its alert event entry, and from there to the frame."""
+    client = redis.Redis.from_url(stack.redis_url)
+    on_bus: dict[str, int] = {}
+    for shard in range(int(stack.env["HV_READING_SHARDS"])):
+        for entry_id, fields in client.xrevrange(bus.readings_stream(shard), count=200_000):
+            raw = fields[bus.READING_FIELD]
+            if b"PROBE-" in raw:
+                on_bus[bus.decode_reading(raw).source] = bus.stream_id_tuple(entry_id.decode())[0]
+    fired: dict[str, int] = {}
+    for entry_id, fields in client.xrevrange(bus.EVENTS_STREAM, count=100_000):
+        if fields[b"type"] == b"alert.changed":
+            data = bus.loads(fields[b"data"])
+            if data["transition"]["event"] == "fire" and "PROBE-" in data["source"]:
+                fired.setdefault(data["source"], bus.stream_id_tuple(entry_id.decode())[0])
+    probes = [s for s in arrived_wall if s in on_bus and s in fired]
+    worker = [float(fired[s] - on_bus[s]) for s in probes]
+    hub = [arrived_wall[s] - fired[s] for s in probes]
+    return worker, hub
 
 
 def main() -> None:
@@ -117,6 +152,11 @@ def main() -> None:
             f"p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms; "
             f"{r['received']}/{r['probes']} alerts; POST p50 {r['post_p50']:.0f} ms; "
             f"backlog at end {r['backlog']:,}",
+        ))  # fmt: skip
+        table.append((
+            "  of which",
+            f"worker p50 {r['worker_p50']:.0f} ms, p99 {r['worker_p99']:.0f} ms; "
+            f"hub p50 {r['hub_p50']:.0f} ms, p99 {r['hub_p99']:.0f} ms",
         ))  # fmt: skip
     table.append(("ERROR lines in API and worker logs", str(len(errors))))
     benchkit.print_table(title, table)

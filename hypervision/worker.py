@@ -31,6 +31,7 @@ from hypervision.config import Settings
 from hypervision.db import session_scope
 from hypervision.domain import Reading
 from hypervision.events import Event, MirrorSet, Publication, add_to_pipeline
+from hypervision.heap import HeapSettler
 from hypervision.history import history_ops
 from hypervision.hooks import MoveHook, default_move_hooks, publish_moves
 from hypervision.housekeeping import Housekeeper
@@ -88,6 +89,9 @@ class Worker:
         )
         self.rule_set: RuleSet | None = None
         self.latest_at: dict[str, datetime] = {}
+        # The engine's state is a large, stable heap: settled now and then, so that full garbage
+        # collections stop walking it (see hypervision/heap.py).
+        self.heap = HeapSettler()
         self._last_tick: datetime | None = None
         self._last_rebalance = 0.0
 
@@ -131,6 +135,7 @@ class Worker:
         # The lease proves the previous owner is gone, so its pending entries are ours at once.
         claimed = await self._claim(shard, min_idle_ms=0)
         self.shards[shard] = ShardState(engine)
+        self.heap.settle()  # a whole shard's state was just loaded
         log.info("worker %s took shard %d (%d pending entries reclaimed)", self.name, shard, claimed)
 
     # -- main loop --------------------------------------------------------------------------------
@@ -441,6 +446,7 @@ class Worker:
         await self.tick(now)
         if 0 in self.shards:
             await self.housekeeper.maybe_run(now)
+        self.heap.maybe_settle()
 
     async def _follow_rules(self) -> None:
         """Swap to a reloaded rule set, keeping every window and pending ``for`` of the rules that stay.
