@@ -81,7 +81,7 @@ class Subject:
     def dump(self) -> bytes:
         series = [
             {
-                name: [s.value, s.t, s.run, s.window.dump() if s.window is not None else None]
+                name: [s.value, s.t, s.run, s.window.dump_json() if s.window is not None else None]
                 for name, s in per_leaf.items()
             }
             for per_leaf in self.series

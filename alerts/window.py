@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 BUCKETS = 256
 
 # bucket = [t_first, t_last, count, sum, min, max, first_value, last_value]
@@ -18,7 +20,7 @@ class Window:
     at most one bucket width.
     """
 
-    __slots__ = ("buckets", "count", "span", "total", "width")
+    __slots__ = ("_closed_json", "_closed_sizes", "buckets", "count", "span", "total", "width")
 
     def __init__(self, span: float, buckets: list[list[float]] | None = None) -> None:
         self.span = span
@@ -26,6 +28,17 @@ class Window:
         self.buckets: list[list[float]] = buckets or []
         # Running totals make mean and count O(1) per evaluation; recomputed on eviction (no drift).
         self._retotal()
+        # Every bucket but the last is closed (never changes again): its JSON is kept, so saving the
+        # window after each reading serialises one bucket, not up to 256 (see dump_json).
+        self._closed_json = b""
+        self._closed_sizes: list[int] = []
+        for bucket in self.buckets[:-1]:
+            self._close(bucket)
+
+    def _close(self, bucket: list[float]) -> None:
+        part = orjson.dumps(bucket)
+        self._closed_json += part + b","
+        self._closed_sizes.append(len(part) + 1)
 
     def _retotal(self) -> None:
         self.count = sum(b[_N] for b in self.buckets)
@@ -49,6 +62,8 @@ class Window:
                 self.total += value
                 self._evict(t)
                 return True
+        if buckets:
+            self._close(buckets[-1])
         buckets.append([t, t, 1, value, value, value, value, value])
         self.count += 1
         self.total += value
@@ -64,6 +79,9 @@ class Window:
         if drop:
             del buckets[:drop]
             self._retotal()
+            cut = sum(self._closed_sizes[:drop])
+            del self._closed_sizes[:drop]
+            self._closed_json = self._closed_json[cut:]
 
     def aggregate(self, agg: str) -> float | None:
         """mean, max, min, count, or rate (change per hour between the first and last sample)."""
@@ -87,6 +105,12 @@ class Window:
 
     def dump(self) -> list[list[float]]:
         return self.buckets
+
+    def dump_json(self) -> orjson.Fragment:
+        """``orjson.dumps(self.dump())``, ready to embed, without serialising closed buckets again."""
+        if not self.buckets:
+            return orjson.Fragment(b"[]")
+        return orjson.Fragment(b"[" + self._closed_json + orjson.dumps(self.buckets[-1]) + b"]")
 
     @classmethod
     def load(cls, span: float, data: Any) -> Window:
