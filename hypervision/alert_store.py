@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from alerts.engine import AlertChange
 from alerts.lifecycle import OPEN_STATES, AlertEvent, IllegalTransition, transition
 from hypervision import bus
+from hypervision.db import as_utc
 from hypervision.domain import AlertState, Severity
 from hypervision.events import Event, MirrorDelete, MirrorSet, Publication
 from hypervision.models.alert import Alert, AlertHistory, AlertPublic
@@ -96,8 +97,7 @@ def _replayed(session: Session, done: AlertHistory, change: AlertChange) -> Appl
     after = AlertState(done.to_state)
     # The move as it was stored: its time is the first run's (the replay evaluates at a later time),
     # so what the hooks stored for it can be found again.
-    stored_at = done.at if done.at.tzinfo else done.at.replace(tzinfo=UTC)
-    change = replace(change, at=stored_at)
+    change = replace(change, at=as_utc(done.at))
     return AppliedMove(alert_public(alert), change.event, before, after, done.actor, None, change, True)
 
 

@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
+from hypervision.db import as_utc
 from hypervision.models.user import AuthToken, Role, TokenKind, User
 
 _hasher = PasswordHasher()
@@ -156,7 +157,7 @@ def authenticate(session: Session, token: str, *, secret: str, now: datetime) ->
         return TokenRefusal.UNKNOWN
     if row.revoked_at is not None:
         return TokenRefusal.REVOKED
-    if row.expires_at is not None and _aware(row.expires_at) <= now:
+    if row.expires_at is not None and as_utc(row.expires_at) <= now:
         return TokenRefusal.EXPIRED
     if row.kind == TokenKind.SCREEN:
         return Principal(role=Role.SCREEN, name=row.name, token_kind=row.kind, token_id=row.id or 0)
@@ -182,11 +183,6 @@ def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
         session.add(row)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def update_user(

@@ -22,6 +22,7 @@ from alerts.lifecycle import AlertEvent
 from hypervision import cap, silence_store
 from hypervision.alert_store import AppliedMove
 from hypervision.config import Settings, get_settings
+from hypervision.db import as_utc
 from hypervision.domain import AlertState, Severity
 from hypervision.events import Publication
 from hypervision.models.cap_message import CapMessage
@@ -133,8 +134,8 @@ def _publish(session: Session, move: AppliedMove, now: datetime, publisher: Publ
     if kind == "Cancel" and last is not None:
         severity = last.severity  # an all-clear speaks of the warning it ends
     sent = move.change.at if move.change is not None else now
-    if last is not None and sent < _utc(last.sent):
-        sent = _utc(last.sent)  # a chain never goes back in time
+    if last is not None and sent < as_utc(last.sent):
+        sent = as_utc(last.sent)  # a chain never goes back in time
     identifier = _identifier(alert, len(earlier) + 1)
     zone = alert.get("zone")
     message = cap.Message(
@@ -168,11 +169,6 @@ def _publish(session: Session, move: AppliedMove, now: datetime, publisher: Publ
     session.add(row)
     session.flush()
     return row
-
-
-def _utc(moment: datetime) -> datetime:
-    """Stored times are UTC; SQLite and TIMESTAMP columns hand them back naive."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _identifier(alert: dict[str, Any], seq: int) -> str:

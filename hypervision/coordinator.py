@@ -268,8 +268,7 @@ class Coordinator:
                         "source %s: %d readings dropped, over %d kept", source.id, dropped, UNPUBLISHED_MAX
                     )
                 raise
-            for reading in readings:
-                metrics.READINGS_INGESTED.labels(source_kind="pull", domain=reading.domain.value).inc()
+            metrics.count_ingested("pull", readings)
         await self._succeeded(state, readings, len(rejects), received_at)
 
     async def _failed(self, state: _State, reason: str, raw: bytes, category: str) -> None:

@@ -45,11 +45,7 @@ def default_replay_hooks() -> list[ReplayHook]:
 
 
 def publish_moves(
-    session: Session,
-    moves: Sequence[AppliedMove],
-    hooks: Sequence[MoveHook],
-    now: datetime,
-    replays: Sequence[ReplayHook] | None = None,
+    session: Session, moves: Sequence[AppliedMove], hooks: Sequence[MoveHook], now: datetime
 ) -> Publication:
     """The moves' own events, then what each hook adds. A replayed move's hooks already ran (their
     rows are stored): its alert and what the hooks stored for it are published again."""
@@ -58,6 +54,6 @@ def publish_moves(
     for hook in hooks:
         publication.extend(hook(session, fresh, now))
     if replayed := [m for m in moves if m.replayed]:
-        for replay in default_replay_hooks() if replays is None else replays:
+        for replay in default_replay_hooks():
             publication.extend(replay(session, replayed))
     return publication

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from alerts.lifecycle import AlertEvent
 from hypervision import bus
 from hypervision.alert_store import AppliedMove
+from hypervision.db import as_utc
 from hypervision.domain import AlertState
 from hypervision.events import Event, MirrorPushTail, Publication
 from hypervision.models.logbook import LogbookEntry, LogbookHead
@@ -39,11 +40,6 @@ class Kind:
     SILENCE = "silence"
     RULE = "rule"
     NOTE = "note"
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Hashed and stored in UTC (a naive value is taken as UTC already)."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def text_digest(text: str | None) -> str:

@@ -84,6 +84,13 @@ OPEN_ALERTS = Gauge("hypervision_alerts", "Open alerts by state and severity", [
 OPEN_TASKS = Gauge("hypervision_tasks", "Open tasks by state and team", ["state", "team"])
 
 
+def count_ingested(source_kind: str, readings: Sequence[Any]) -> None:
+    """Readings accepted onto the bus: one labelled increment per domain, not per reading (a
+    ``labels()`` lookup costs ~2 µs, a fifth of the API's cost per reading)."""
+    for domain, count in Tally(r.domain.value for r in readings).items():
+        READINGS_INGESTED.labels(source_kind=source_kind, domain=domain).inc(count)
+
+
 def note_moves(moves: Sequence[Any]) -> None:
     for move in moves:
         ALERT_MOVES.labels(event=move.event.value, severity=move.alert.get("severity", "")).inc()

@@ -100,6 +100,10 @@ def _record(
     )
 
 
+def _created(actor: str) -> dict[str, Any]:
+    return {"event": "create", "from": None, "to": TaskState.OPEN.value, "by": actor}
+
+
 def publication_for(task: Task, change: dict[str, Any], *, old_team: str | None = None) -> Publication:
     """``task.changed`` on the team's topic (and the former team's, after a reassignment) + the mirror."""
     data = task_public(task)
@@ -140,7 +144,7 @@ def create(
     session.add(task)
     session.flush()
     _record(session, task, "create", None, actor, now, None)
-    pub = publication_for(task, {"event": "create", "from": None, "to": "open", "by": actor})
+    pub = publication_for(task, _created(actor))
     due = f", due {due_at:%Y-%m-%d %H:%M} UTC" if due_at else ""
     _, entry_pub = logbook.append(
         session,
@@ -276,8 +280,7 @@ def stored_for_replayed(session: Session, moves: Sequence[AppliedMove]) -> Publi
         prefix = f"alert:{int(move.alert['id'])}:"
         query = select(Task).where(col(Task.origin).startswith(prefix)).order_by(col(Task.id))
         for task in session.exec(query).all():
-            change = {"event": "create", "from": None, "to": TaskState.OPEN.value, "by": task.created_by}
-            publication.extend(publication_for(task, change))
+            publication.extend(publication_for(task, _created(task.created_by)))
             for entry in logbook.entries_about(session, f"task:{task.id}"):
                 if entry.data.get("event") == "create":
                     publication.extend(logbook.publication_for(entry))

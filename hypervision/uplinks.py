@@ -61,8 +61,7 @@ async def handle_uplink(
             status, reason = "refused", f"undecodable uplink: {err.describe()}"
         else:
             await runtime.ingestor.accept(readings)
-            for reading in readings:
-                metrics.READINGS_INGESTED.labels(source_kind="lorawan", domain=reading.domain.value).inc()
+            metrics.count_ingested("lorawan", readings)
             return Outcome("accepted", uplink.dev_eui, readings=len(readings))
     await runtime.ingestor.reject(source=deadletter_source(uplink), reason=reason, raw=raw, at=received_at)
     metrics.READINGS_REJECTED.labels(source_kind="lorawan").inc()

@@ -122,8 +122,11 @@ class Worker:
             log.info("worker %s released shard %d", self.name, shard)
         # Owned but not loaded: dropped after an outage of Redis or the database, while the lease
         # held; reloading the committed state is what lets the worker catch up.
-        for shard in sorted(gained | (self.leases.owned - self.shards.keys())):
+        taken = sorted(gained | (self.leases.owned - self.shards.keys()))
+        for shard in taken:
             await self._take_shard(shard)
+        if taken:
+            self.heap.settle()  # whole shards' state was just loaded: once for all of them
         self._last_rebalance = asyncio.get_running_loop().time()
 
     async def _take_shard(self, shard: int) -> None:
@@ -135,7 +138,6 @@ class Worker:
         # The lease proves the previous owner is gone, so its pending entries are ours at once.
         claimed = await self._claim(shard, min_idle_ms=0)
         self.shards[shard] = ShardState(engine)
-        self.heap.settle()  # a whole shard's state was just loaded
         log.info("worker %s took shard %d (%d pending entries reclaimed)", self.name, shard, claimed)
 
     # -- main loop --------------------------------------------------------------------------------
