@@ -230,7 +230,9 @@ class Coordinator:
         )
         if state.unpublished:  # first what the bus could not take at the last poll
             with contextlib.suppress(RedisError):  # still down: kept, and this poll's fetch still runs
-                await self._publish(list(state.unpublished.values()))
+                kept = list(state.unpublished.values())
+                await self._publish(kept)
+                metrics.count_ingested("pull", kept)
                 log.info(
                     "source %s: %d readings kept during a bus outage published",
                     source.id,
